@@ -1,0 +1,1 @@
+//! The Image Serving command language.

@@ -1,0 +1,1 @@
+//! CPU work on pixels.
