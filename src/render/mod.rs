@@ -1,1 +1,77 @@
-//! CPU work on pixels.
+//! CPU work on pixels: decode, resize, composite and encode.
+//!
+//! This module owns everything that touches pixel buffers. It is synchronous
+//! and must never do async work, I/O beyond the bytes it is handed, database or
+//! network access; callers run it off the async runtime. Sizes are checked
+//! against [`Limits`](crate::config::Limits) before any pixel is allocated.
+//!
+//! The thin renderer in [`thin`] serves single-image `wid`/`hei`/`fmt`/`qlt`
+//! requests until the full plan-driven renderer replaces it.
+
+mod compose;
+mod encode;
+mod resize;
+pub mod thin;
+
+pub use thin::{ThinFormat, ThinRequest, render_thin};
+
+/// An encoded reply image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The encoded file.
+    pub bytes: Vec<u8>,
+    /// Its MIME type, for example `image/jpeg`.
+    pub content_type: &'static str,
+    /// Width of the reply in pixels.
+    pub width: u32,
+    /// Height of the reply in pixels.
+    pub height: u32,
+}
+
+/// Why a render failed. Every variant is the client's or the source's fault
+/// except [`RenderError::Encode`] and [`RenderError::Resize`].
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The source bytes are not a readable image.
+    #[error("Unable to decode image: {0}")]
+    Decode(#[source] image::ImageError),
+    /// The source is in a format this build cannot read.
+    #[error("Unsupported image format: {0}")]
+    Unsupported(String),
+    /// The requested reply is larger than `MaxPix` allows.
+    #[error("Requested image size {width}x{height} exceeds the limit of {max_width}x{max_height}")]
+    TooLarge {
+        /// Requested reply width.
+        width: u64,
+        /// Requested reply height.
+        height: u64,
+        /// `MaxPix` width (0 means no limit).
+        max_width: u32,
+        /// `MaxPix` height (0 means no limit).
+        max_height: u32,
+    },
+    /// The source image has more pixels than we agree to decode.
+    #[error("Source image {width}x{height} exceeds the limit of {max_pixels} pixels")]
+    SourceTooLarge {
+        /// Source width.
+        width: u32,
+        /// Source height.
+        height: u32,
+        /// The configured limit on source pixels.
+        max_pixels: u64,
+    },
+    /// A requested size is zero.
+    #[error("Invalid image size {width}x{height}")]
+    InvalidSize {
+        /// Requested width.
+        width: u32,
+        /// Requested height.
+        height: u32,
+    },
+    /// Resizing failed; this is a bug in our buffer handling.
+    #[error("Unable to resize image: {0}")]
+    Resize(String),
+    /// Encoding the reply failed.
+    #[error("Unable to encode image: {0}")]
+    Encode(#[source] image::ImageError),
+}
