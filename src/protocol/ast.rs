@@ -188,7 +188,7 @@ macro_rules! keywords {
 
             /// All spellings, for error messages.
             pub fn expected() -> &'static str {
-                concat!($($text, " "),+)
+                concat!($($text, ", "),+)
             }
         }
     };
@@ -767,7 +767,7 @@ pub struct Request {
     pub commands: BTreeMap<(Target, CommandName), Spanned<Command>>,
     /// Layer names and the layer number each one names.
     pub layer_names: BTreeMap<String, u32>,
-    /// Layers and effects that were opened with `layer=`/`effect=`, even empty.
+    /// Layers and effects opened explicitly with `layer=`/`effect=`, even empty.
     pub targets: BTreeSet<Target>,
 }
 
@@ -785,7 +785,6 @@ impl Request {
     /// Sets a command, replacing whatever held its slot.
     pub fn set(&mut self, target: Target, command: Spanned<Command>) {
         let key = (target, command.value.name().slot());
-        self.targets.insert(target);
         self.commands.insert(key, command);
     }
 
@@ -802,10 +801,17 @@ impl Request {
             .collect()
     }
 
+    /// Every target that was opened or holds a command.
+    pub fn all_targets(&self) -> BTreeSet<Target> {
+        let mut all = self.targets.clone();
+        all.extend(self.commands.keys().map(|(t, _)| *t));
+        all
+    }
+
     /// Layer numbers in use, ascending (layer 0 is always present).
     pub fn layers(&self) -> BTreeSet<u32> {
         let mut layers: BTreeSet<u32> = self
-            .targets
+            .all_targets()
             .iter()
             .filter_map(|t| match t {
                 Target::Layer(n) => Some(*n),

@@ -139,12 +139,12 @@ fn hex_digit(b: u8) -> Option<u8> {
 
 /// Characters that the canonical printer escapes in free-text values.
 ///
-/// `%`, `&` and `+` would change meaning when read back; `#` and `?` would end
-/// the query; white space and controls are never legal in a request.
+/// `%`, `&`, `=` and `+` would change meaning when read back; `#` would end
+/// the URL; white space and controls are never legal in a request.
 fn must_escape(c: char) -> bool {
     matches!(
         c,
-        '%' | '&' | '+' | '#' | '"' | '<' | '>' | '\\' | '^' | '`' | '|'
+        '%' | '&' | '+' | '=' | '#' | '"' | '<' | '>' | '\\' | '^' | '`' | '|'
     ) || c.is_ascii_whitespace()
         || c.is_ascii_control()
         || !c.is_ascii()

@@ -60,7 +60,8 @@ pub fn scope_source(
         if raw_name.eq_ignore_ascii_case("layer") {
             if let Some(s) = select_layer(token, layer_names, diagnostics) {
                 scope = s;
-                if let Scope::Layer(n) = s {
+                // Layer 0 always exists; only other layers are worth recording.
+                if let Scope::Layer(n @ 1..) = s {
                     out.opened.push(Target::Layer(n));
                 }
             }
@@ -253,9 +254,14 @@ fn select_layer(
     if value.eq_ignore_ascii_case("comp") {
         return Some(Scope::Comp);
     }
+    let looks_numeric = value
+        .strip_prefix(['-', '+'])
+        .unwrap_or(&value)
+        .bytes()
+        .all(|b| b.is_ascii_digit());
     let (number, name) = match value.split_once(',') {
         Some((n, name)) => (Some(n), Some(name)),
-        None if value.bytes().all(|b| b.is_ascii_digit()) => (Some(value.as_ref()), None),
+        None if looks_numeric => (Some(value.as_ref()), None),
         None => (None, Some(value.as_ref())),
     };
     let number = match number {
@@ -355,7 +361,7 @@ pub fn merge(sources: Vec<SourceCommands>, layer_names: BTreeMap<String, u32>) -
 
 /// Drops commands that others cancel and checks rules that span commands.
 pub fn resolve(request: &mut Request, diagnostics: &mut Diagnostics) {
-    let targets: Vec<Target> = request.targets.iter().copied().collect();
+    let targets: Vec<Target> = request.all_targets().into_iter().collect();
     for target in targets {
         cancel(request, target, diagnostics);
         check_text_layer(request, target, diagnostics);

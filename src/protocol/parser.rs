@@ -10,8 +10,8 @@ use std::ops::Range;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag_no_case, take_while_m_n, take_while1};
-use nom::character::complete::{char, digit0, digit1, one_of};
-use nom::combinator::{all_consuming, opt, recognize};
+use nom::character::complete::one_of;
+use nom::combinator::{all_consuming, opt};
 use nom::error::{ErrorKind, ParseError};
 use nom::{IResult, Parser};
 
@@ -43,9 +43,24 @@ impl<'a> ParseError<&'a str> for AtomError<'a> {
 
 type PResult<'a, O> = IResult<&'a str, O, AtomError<'a>>;
 
+/// The length of an optional sign followed by ASCII digits at the start of `input`.
+fn sign_and_digits(input: &str) -> (usize, usize) {
+    let bytes = input.as_bytes();
+    let sign = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let digits = bytes[sign..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    (sign, digits)
+}
+
 /// A signed decimal integer literal.
 fn int_literal(input: &str) -> PResult<'_, i64> {
-    let (rest, text) = recognize((opt(one_of("+-")), digit1)).parse(input)?;
+    let (sign, digits) = sign_and_digits(input);
+    if digits == 0 {
+        return Err(nom::Err::Error(AtomError { input }));
+    }
+    let (text, rest) = input.split_at(sign + digits);
     match text.parse::<i64>() {
         Ok(v) => Ok((rest, v)),
         Err(_) => Err(nom::Err::Error(AtomError { input })),
@@ -54,14 +69,20 @@ fn int_literal(input: &str) -> PResult<'_, i64> {
 
 /// A signed decimal real literal: `1`, `-0.5`, `.5`, `2.`; no exponent, no `inf`.
 fn real_literal(input: &str) -> PResult<'_, f64> {
-    let (rest, text) = recognize((
-        opt(one_of("+-")),
-        alt((
-            recognize((digit1, opt((char('.'), digit0)))),
-            recognize((char('.'), digit1)),
-        )),
-    ))
-    .parse(input)?;
+    let (sign, whole_digits) = sign_and_digits(input);
+    let mut len = sign + whole_digits;
+    let mut fraction_digits = 0;
+    if input.as_bytes().get(len) == Some(&b'.') {
+        fraction_digits = input[len + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        len += 1 + fraction_digits;
+    }
+    if whole_digits + fraction_digits == 0 {
+        return Err(nom::Err::Error(AtomError { input }));
+    }
+    let (text, rest) = input.split_at(len);
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok((rest, v)),
         _ => Err(nom::Err::Error(AtomError { input })),
@@ -210,7 +231,10 @@ impl<'a> Fields<'a> {
             .ok_or_else(|| {
                 self.error(
                     i,
-                    format!("expected one of {}, found `{text}`", expected.trim_end()),
+                    format!(
+                        "expected one of {}, found `{text}`",
+                        expected.trim_end_matches(", ")
+                    ),
                 )
             })
     }
@@ -358,7 +382,7 @@ pub fn on_off(v: &str) -> Result<bool, ValueError> {
             "off" => Some(false),
             _ => None,
         },
-        "on off",
+        "on, off",
     )
 }
 
@@ -553,7 +577,10 @@ pub fn opacity(v: &str) -> Result<Opacity, ValueError> {
 /// A value that is one keyword of a closed set.
 pub fn keyword<K: Keyword>(v: &str) -> Result<K, ValueError> {
     let f = Fields::new(v);
-    f.exactly(1, &format!("one of {}", K::expected().trim_end()))?;
+    f.exactly(
+        1,
+        &format!("one of {}", K::expected().trim_end_matches(", ")),
+    )?;
     f.keyword(0, K::from_keyword, K::expected())
 }
 
@@ -1132,7 +1159,7 @@ pub fn cache(v: &str) -> Result<Cache, ValueError> {
                     Some(CacheMode::Off) => Some(false),
                     _ => None,
                 },
-                "on off",
+                "on, off",
             )
         };
         return Ok(Cache::Split {
@@ -1166,7 +1193,7 @@ pub fn dpr(v: &str) -> Result<Dpr, ValueError> {
             "off" => Some(false),
             _ => None,
         },
-        "on off",
+        "on, off",
     )?;
     if !on {
         f.at_most(1)?;

@@ -59,8 +59,9 @@ pub fn print(request: &Request) -> String {
             write_command(&mut out, command);
         }
     }
+    let all_targets = request.all_targets();
     let print_effects = |out: &mut String, parent: Option<u32>| {
-        for target in request.targets.iter() {
+        for target in all_targets.iter() {
             if let Target::Effect { parent: p, index } = target {
                 if *p == parent {
                     sep(out);
@@ -82,8 +83,7 @@ pub fn print(request: &Request) -> String {
         } else {
             commands_of(Target::Layer(layer)).collect()
         };
-        let has_effects = request
-            .targets
+        let has_effects = all_targets
             .iter()
             .any(|t| matches!(t, Target::Effect { parent: Some(p), .. } if *p == layer));
         let declared = request.targets.contains(&Target::Layer(layer));
