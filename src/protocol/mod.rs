@@ -18,6 +18,8 @@ pub mod lock;
 pub mod merge;
 pub mod parser;
 pub mod print;
+#[cfg(test)]
+mod proptests;
 pub mod vars;
 
 use std::collections::BTreeMap;
