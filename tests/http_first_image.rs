@@ -63,7 +63,20 @@ async fn bad_value_is_403_naming_the_value() {
         "no-store"
     );
     let text = response.text().await.unwrap();
-    assert!(text.contains("abc"), "{text}");
+    // The message shows the query with carets under `abc`.
+    assert_eq!(
+        text.trim_end(),
+        "error: wid: expected an integer > 0, found `abc`\n  request: wid=abc\n               ^^^"
+    );
+}
+
+#[tokio::test]
+async fn commands_not_rendered_yet_are_403_naming_them() {
+    let addr = start().await;
+    let response = get(addr, "/is/image/Demo/photo?wid=100&op_blur=3").await;
+    assert_eq!(response.status(), 403);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("op_blur is not supported"), "{text}");
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::error::HttpError;
+use crate::protocol::{self, CommandName, ast::FormatKind, ast::ReqType};
 use crate::render::{ThinFormat, ThinRequest, render_thin};
 
 /// The company whose images are the fixtures.
@@ -29,8 +30,9 @@ pub(crate) async fn image(
     UrlPath((company, name)): UrlPath<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, HttpError> {
-    let request =
-        thin_request_from_query(query.as_deref().unwrap_or("")).map_err(HttpError::BadRequest)?;
+    let object = format!("{company}/{name}");
+    let request = thin_request_from_query(query.as_deref().unwrap_or(""), &object)
+        .map_err(HttpError::BadRequest)?;
     let not_found = || HttpError::ImageNotFound(format!("{company}/{name}"));
     if company != DEMO_COMPANY {
         return Err(not_found());
@@ -61,56 +63,83 @@ pub(crate) async fn company_only(UrlPath(name): UrlPath<String>) -> HttpError {
     HttpError::ImageNotFound(name)
 }
 
-/// Converts the raw query string into a render request.
+/// Commands this first image path renders; any other known command is refused
+/// with a 403 that names it, never silently dropped. `id=` only versions cache
+/// keys and `req=img` is the default, so both are accepted as no-ops.
+const SUPPORTED: [CommandName; 7] = [
+    CommandName::Wid,
+    CommandName::Hei,
+    CommandName::Fmt,
+    CommandName::Qlt,
+    CommandName::Bgc,
+    CommandName::Id,
+    CommandName::Req,
+];
+
+/// Converts the raw query string into a render request with the protocol parser.
 ///
-/// Understands `wid`, `hei`, `fmt`, `qlt` and `bgc`; other commands are
-/// ignored, as Scene7 ignores unknown ones. The error message names the bad
-/// value.
-fn thin_request_from_query(raw: &str) -> Result<ThinRequest, String> {
-    // Replaced by the protocol parser.
-    let mut request = ThinRequest::default();
-    for token in raw.split('&').filter(|t| !t.is_empty()) {
-        let (name, value) = token.split_once('=').unwrap_or((token, ""));
-        let invalid = || format!("Invalid value for {name}: {value}");
-        match name.to_ascii_lowercase().as_str() {
-            "wid" => request.wid = Some(positive(value).ok_or_else(invalid)?),
-            "hei" => request.hei = Some(positive(value).ok_or_else(invalid)?),
-            "fmt" => {
-                let format = value.split(',').next().unwrap_or("");
-                request.format = match format.to_ascii_lowercase().as_str() {
-                    "jpeg" | "jpg" => ThinFormat::Jpeg,
-                    "png" => ThinFormat::Png,
-                    "png-alpha" => ThinFormat::PngAlpha,
-                    _ => return Err(format!("Unsupported value for fmt: {value}")),
-                };
-            }
-            "qlt" => {
-                let quality = value.split(',').next().unwrap_or("");
-                request.quality = quality
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|q| (1..=100).contains(q))
-                    .ok_or_else(invalid)?;
-            }
-            "bgc" => request.bgc = hex_color(value).ok_or_else(invalid)?,
-            _ => {}
+/// The error text is the parser's diagnostics (the query with `^^^` under the
+/// offending value), or the name of a command this path does not render yet.
+fn thin_request_from_query(raw: &str, object: &str) -> Result<ThinRequest, String> {
+    let parsed = protocol::parse(
+        protocol::Sources {
+            request: raw,
+            ..protocol::Sources::default()
+        },
+        &protocol::Options {
+            object: Some(object),
+            ..protocol::Options::default()
+        },
+    );
+    if parsed.has_errors() {
+        let errors: Vec<String> = parsed.diagnostics.errors().map(|d| d.to_string()).collect();
+        return Err(errors.join("\n"));
+    }
+    let request = &parsed.request;
+    if let Some((_, spanned)) = request
+        .commands
+        .iter()
+        .find(|((_, name), _)| !SUPPORTED.contains(name))
+    {
+        return Err(format!(
+            "{} is not supported by this server yet",
+            spanned.value.name().as_str()
+        ));
+    }
+    if let Some(req) = request.req() {
+        if req.kind != ReqType::Img {
+            return Err(format!(
+                "req={} is not supported by this server yet",
+                req.kind.as_str()
+            ));
         }
     }
-    Ok(request)
-}
-
-fn positive(value: &str) -> Option<u32> {
-    value.parse::<u32>().ok().filter(|&v| v > 0)
-}
-
-/// Parses `rrggbb` (or `0xrrggbb`) into RGB.
-fn hex_color(value: &str) -> Option<[u8; 3]> {
-    let hex = value.strip_prefix("0x").unwrap_or(value);
-    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
+    let mut thin = ThinRequest {
+        wid: request.wid(),
+        hei: request.hei(),
+        ..ThinRequest::default()
+    };
+    if let Some(format) = request.fmt() {
+        thin.format = match format.kind {
+            FormatKind::Jpeg | FormatKind::Jpg => ThinFormat::Jpeg,
+            FormatKind::Png => ThinFormat::Png,
+            FormatKind::PngAlpha => ThinFormat::PngAlpha,
+            other => {
+                return Err(format!(
+                    "fmt={} is not supported by this server yet",
+                    other.as_str()
+                ));
+            }
+        };
     }
-    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
-    Some([byte(0)?, byte(2)?, byte(4)?])
+    if let Some(quality) = request.qlt() {
+        thin.quality = quality.quality;
+    }
+    if let Some(bgc) = request.bgc() {
+        let [r, g, b, _] = bgc.to_rgba8();
+        thin.bgc = [r, g, b];
+    }
+    Ok(thin)
 }
 
 /// Finds the fixture called `name`, with or without its extension.
@@ -168,25 +197,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn temporary_query_parser_reads_the_basic_commands() {
-        let req =
-            thin_request_from_query("&wid=200&HEI=100&fmt=png-alpha&qlt=90,1&bgc=ff0080&ts=1")
-                .unwrap();
+    fn query_commands_become_a_render_request() {
+        let req = thin_request_from_query(
+            "&wid=200&HEI=100&fmt=png-alpha&qlt=90,1&bgc=ff0080&ts=1",
+            "Demo/photo",
+        )
+        .unwrap();
         assert_eq!(req.wid, Some(200));
         assert_eq!(req.hei, Some(100));
         assert_eq!(req.format, ThinFormat::PngAlpha);
         assert_eq!(req.quality, 90);
         assert_eq!(req.bgc, [255, 0, 128]);
-        assert_eq!(thin_request_from_query("").unwrap(), ThinRequest::default());
+        assert_eq!(
+            thin_request_from_query("", "Demo/photo").unwrap(),
+            ThinRequest::default()
+        );
     }
 
     #[test]
-    fn temporary_query_parser_names_the_bad_value() {
-        let err = thin_request_from_query("wid=abc").unwrap_err();
-        assert!(err.contains("abc"), "{err}");
-        assert!(thin_request_from_query("wid=0").is_err());
-        assert!(thin_request_from_query("qlt=150").is_err());
-        assert!(thin_request_from_query("fmt=bmp").is_err());
+    fn errors_point_at_the_bad_value() {
+        let err = thin_request_from_query("wid=abc", "Demo/photo").unwrap_err();
+        assert_eq!(
+            err,
+            "error: wid: expected an integer > 0, found `abc`\n  request: wid=abc\n               ^^^"
+        );
+        assert!(thin_request_from_query("wid=0", "Demo/photo").is_err());
+        assert!(thin_request_from_query("qlt=150", "Demo/photo").is_err());
+        assert!(thin_request_from_query("fmt=bmp", "Demo/photo").is_err());
+    }
+
+    #[test]
+    fn commands_not_rendered_yet_are_refused_by_name() {
+        let err = thin_request_from_query("wid=100&crop=0,0,10,10", "Demo/photo").unwrap_err();
+        assert_eq!(err, "crop is not supported by this server yet");
+        let err = thin_request_from_query("fmt=gif", "Demo/photo").unwrap_err();
+        assert_eq!(err, "fmt=gif is not supported by this server yet");
+        let err = thin_request_from_query("req=props", "Demo/photo").unwrap_err();
+        assert_eq!(err, "req=props is not supported by this server yet");
     }
 
     #[test]

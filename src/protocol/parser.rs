@@ -921,10 +921,7 @@ fn path_number(input: &str) -> PResult<'_, f64> {
 pub fn path(v: &str) -> Result<Path, ValueError> {
     let mut steps = Vec::new();
     let mut input = v;
-    loop {
-        let Ok((rest, _)) = path_separator(input) else {
-            break;
-        };
+    while let Ok((rest, _)) = path_separator(input) {
         input = rest;
         if input.is_empty() {
             break;

@@ -135,11 +135,11 @@ pub fn on_off(v: &bool, out: &mut String) {
     out.push_str(if *v { "on" } else { "off" });
 }
 
-pub fn string(v: &String, out: &mut String) {
+pub fn string(v: &str, out: &mut String) {
     out.push_str(&percent_encode(v));
 }
 
-pub fn names(v: &Vec<String>, out: &mut String) {
+pub fn names(v: &[String], out: &mut String) {
     for (i, name) in v.iter().enumerate() {
         if i > 0 {
             out.push(',');
