@@ -2,9 +2,9 @@
 //!
 //! This module owns the server settings ([`ServeConfig`]) and the resource
 //! limits that guard every request ([`Limits`]). It only holds values and their
-//! documented defaults. Reading the environment (`RENDITION_*`) or a config
-//! file belongs here too when it arrives; no other module may read the
-//! environment or invent its own limits.
+//! documented defaults, and reads the `RENDITION_*` environment variables in
+//! [`ServeConfig::from_env`]. No other module may read the environment or
+//! invent its own limits.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -54,11 +54,36 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Directory for the catalog and stored originals. Default: `./data`.
     pub data_dir: PathBuf,
-    /// Directory served as the `Demo` company. Default: the crate's
-    /// `fixtures/`, so `cargo run` works from any working directory.
+    /// Images the `Demo` company is seeded from on an empty catalog. Default:
+    /// the crate's `fixtures/`, so `cargo run` works from any working directory.
     pub fixtures_dir: PathBuf,
+    /// Seed the `Demo` company on an empty catalog. Default: `true`.
+    pub seed_demo: bool,
+    /// The `IpsAdmin` to create on first start, from `RENDITION_ADMIN_USER`
+    /// and `RENDITION_ADMIN_PASSWORD`. Default: none.
+    pub admin: Option<(String, String)>,
     /// Resource limits applied to every request.
     pub limits: Limits,
+}
+
+impl ServeConfig {
+    /// Defaults overridden by the `RENDITION_*` environment variables.
+    pub fn from_env() -> ServeConfig {
+        let mut config = ServeConfig::default();
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let (Some(user), Some(password)) =
+            (var("RENDITION_ADMIN_USER"), var("RENDITION_ADMIN_PASSWORD"))
+        {
+            config.admin = Some((user, password));
+        }
+        if let Some(listen) = var("RENDITION_LISTEN").and_then(|v| v.parse().ok()) {
+            config.listen = listen;
+        }
+        if let Some(data) = var("RENDITION_DATA") {
+            config.data_dir = PathBuf::from(data);
+        }
+        config
+    }
 }
 
 impl Default for ServeConfig {
@@ -67,6 +92,8 @@ impl Default for ServeConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 8080)),
             data_dir: PathBuf::from("data"),
             fixtures_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+            seed_demo: true,
+            admin: None,
             limits: Limits::default(),
         }
     }

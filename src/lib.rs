@@ -5,8 +5,10 @@
 //! strings into a typed request, `render` turns pixels into pixels, and `http`
 //! wires both to the network. No layer reaches into a layer above it.
 
+pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod http;
+pub mod ips;
 pub mod protocol;
 pub mod render;

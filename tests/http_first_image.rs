@@ -1,16 +1,14 @@
 //! End-to-end: the router on a real socket answers the first image requests.
 
+mod support;
+
 use std::net::SocketAddr;
 
-use rendition::config::{Limits, ServeConfig};
-use rendition::http::{AppState, router};
-
-/// Starts the router on an ephemeral port and returns its address.
 async fn start() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(ServeConfig::default().fixtures_dir, Limits::default());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    let server = support::start().await;
+    let addr = server.addr;
+    // The data directory lives as long as the test process.
+    std::mem::forget(server);
     addr
 }
 
@@ -41,7 +39,7 @@ async fn photo_as_png_at_width_200() {
 #[tokio::test]
 async fn framed_jpeg_is_exactly_the_requested_size() {
     let addr = start().await;
-    let response = get(addr, "/is/image/Demo/photo.jpg?fmt=jpeg&wid=100&hei=100").await;
+    let response = get(addr, "/is/image/Demo/photo?fmt=jpeg&wid=100&hei=100").await;
     assert_eq!(response.status(), 200);
     assert_eq!(content_type(&response), "image/jpeg");
     let body = response.bytes().await.unwrap();

@@ -305,12 +305,25 @@ pub struct AssetQuery {
     pub exclude_types: Vec<AssetType>,
     /// Exact names to match; empty means any name.
     pub names: Vec<String>,
+    /// A condition on the name (`searchAssets` system field `Name`).
+    pub name_match: Option<NameMatch>,
     /// Only assets derived from this owner.
     pub owner_id: Option<i64>,
     /// Page size, at most 1000.
     pub limit: u32,
     /// Zero-based offset.
     pub offset: u32,
+}
+
+/// How `AssetQuery::name_match` compares names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NameMatch {
+    Equals(String),
+    NotEquals(String),
+    Contains(String),
+    NotContains(String),
+    StartsWith(String),
+    EndsWith(String),
 }
 
 /// The storage interface of the catalog.
@@ -341,6 +354,8 @@ pub trait Catalog: Send + Sync {
         company_ids: &[i64],
     ) -> Result<User>;
     fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    /// Makes a user a member of a company (no-op when already one).
+    fn add_membership(&self, user_id: i64, company_id: i64) -> Result<()>;
 
     fn asset(&self, id: i64) -> Result<Option<Asset>>;
     fn asset_by_name(&self, company_id: i64, name: &str) -> Result<Option<Asset>>;

@@ -415,6 +415,16 @@ impl Catalog for SqliteCatalog {
         load_user(&conn, email)
     }
 
+    fn add_membership(&self, user_id: i64, company_id: i64) -> Result<()> {
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO user_companies (user_id, company_id) VALUES (?1, ?2) \
+             ON CONFLICT (user_id, company_id) DO NOTHING",
+            params![user_id, company_id],
+        )?;
+        Ok(())
+    }
+
     fn asset(&self, id: i64) -> Result<Option<Asset>> {
         let conn = self.lock();
         asset_by_id(&conn, id)
@@ -467,6 +477,30 @@ impl Catalog for SqliteCatalog {
             true,
         );
         list("a.name", query.names.clone(), false);
+        if let Some(condition) = &query.name_match {
+            let (sql, value) = match condition {
+                NameMatch::Equals(v) => ("a.name = ?", v.clone()),
+                NameMatch::NotEquals(v) => ("a.name <> ?", v.clone()),
+                NameMatch::Contains(v) => {
+                    ("a.name LIKE ? ESCAPE '\\'", format!("%{}", like_prefix(v)))
+                }
+                NameMatch::NotContains(v) => (
+                    "a.name NOT LIKE ? ESCAPE '\\'",
+                    format!("%{}", like_prefix(v)),
+                ),
+                NameMatch::StartsWith(v) => ("a.name LIKE ? ESCAPE '\\'", like_prefix(v)),
+                NameMatch::EndsWith(v) => {
+                    let pattern = like_prefix(v);
+                    (
+                        "a.name LIKE ? ESCAPE '\\'",
+                        format!("%{}", &pattern[..pattern.len() - 1]),
+                    )
+                }
+            };
+            filter.push_str(" AND ");
+            filter.push_str(sql);
+            args.push(value.into());
+        }
         if let Some(owner) = query.owner_id {
             filter.push_str(" AND a.owner_id = ?");
             args.push(owner.into());
@@ -850,6 +884,12 @@ mod tests {
         assert_eq!(catalog.search_assets(&q).unwrap().0, 2);
         q.include_subfolders = false;
         assert_eq!(catalog.search_assets(&q).unwrap().0, 1);
+        q.include_subfolders = true;
+        q.name_match = Some(NameMatch::Contains("_".into()));
+        assert_eq!(catalog.search_assets(&q).unwrap().0, 0);
+        q.name_match = Some(NameMatch::EndsWith("y".into()));
+        assert_eq!(catalog.search_assets(&q).unwrap().0, 1);
+        q.name_match = None;
         q.folder = None;
         q.limit = 1;
         q.offset = 1;

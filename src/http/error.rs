@@ -22,6 +22,12 @@ pub enum HttpError {
     /// Rendering failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// A JSON API error with its status.
+    #[error("{1}")]
+    Api(StatusCode, String),
+    /// The JSON API needs HTTP Basic credentials of an IPS user.
+    #[error("authentication required: send HTTP Basic credentials of an IPS user")]
+    Unauthorized,
     /// A bug or a lost worker on our side; the detail is logged, not sent.
     #[error("Internal error")]
     Internal(String),
@@ -29,7 +35,28 @@ pub enum HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
+        // The JSON API answers JSON; Image Serving answers text.
+        let json_status = match &self {
+            HttpError::Api(status, _) => Some(*status),
+            HttpError::Unauthorized => Some(StatusCode::UNAUTHORIZED),
+            _ => None,
+        };
+        if let Some(status) = json_status {
+            let body = serde_json::json!({ "error": self.to_string() });
+            let mut response = (status, axum::Json(body)).into_response();
+            if status == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"rendition\""),
+                );
+            }
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return response;
+        }
         let status = match &self {
+            HttpError::Api(..) | HttpError::Unauthorized => StatusCode::FORBIDDEN,
             HttpError::ImageNotFound(_) | HttpError::BadRequest(_) | HttpError::Render(_) => {
                 StatusCode::FORBIDDEN
             }

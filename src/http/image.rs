@@ -1,28 +1,19 @@
 //! `GET /is/image/{company}/{name}`: the image route.
 //!
-//! This module owns finding the source for a request and turning the raw query
-//! string into a render request. For now the only company is `Demo`, whose
-//! images are the files in the fixtures directory. The query is kept as the
-//! raw string because the order of commands matters. Rendering runs on the
-//! blocking pool; this module must never decode or encode pixels itself.
-
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+//! Resolves the object through the catalog (an owner image, or a derived
+//! asset with its owner's file and its Modifier/PostModifier), merges those
+//! strings around the raw query (order matters, so it is kept as a string),
+//! and renders on the blocking pool. It never decodes or encodes pixels itself.
 
 use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
 use super::error::HttpError;
+use super::{AppState, blocking};
+use crate::app::ResolveError;
 use crate::protocol::{self, CommandName, ast::FormatKind, ast::ReqType};
 use crate::render::{ThinFormat, ThinRequest, render_thin};
-
-/// The company whose images are the fixtures.
-const DEMO_COMPANY: &str = "Demo";
-
-/// File extensions tried, in order, when a name is given without one.
-const IMAGE_EXTENSIONS: [&str; 7] = ["jpg", "jpeg", "png", "gif", "webp", "tif", "tiff"];
 
 /// `GET /is/image/{company}/{*name}`.
 pub(crate) async fn image(
@@ -30,26 +21,26 @@ pub(crate) async fn image(
     UrlPath((company, name)): UrlPath<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, HttpError> {
-    let object = format!("{company}/{name}");
-    let request = thin_request_from_query(query.as_deref().unwrap_or(""), &object)
-        .map_err(HttpError::BadRequest)?;
-    let not_found = || HttpError::ImageNotFound(format!("{company}/{name}"));
-    if company != DEMO_COMPANY {
-        return Err(not_found());
-    }
-    let path = find_fixture(state.fixtures_dir(), &name).ok_or_else(not_found)?;
-
-    let limits = state.limits().clone();
-    let rendered = tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(&path).map_err(|err| {
-            tracing::warn!("cannot read {}: {err}", path.display());
-            HttpError::ImageNotFound(format!("{DEMO_COMPANY}/{name}"))
+    let app = state.app().clone();
+    let query = query.unwrap_or_default();
+    let rendered = blocking(move || {
+        let resolved = app.resolve(&company, &name).map_err(|e| match e {
+            ResolveError::NotFound(object) => HttpError::ImageNotFound(object),
+            ResolveError::Unsupported(message) => HttpError::BadRequest(message),
+            other => HttpError::Internal(other.to_string()),
         })?;
-        render_thin(&bytes, &request, &limits).map_err(HttpError::from)
+        let request = thin_request(
+            protocol::Sources {
+                modifier: &resolved.modifier,
+                request: &query,
+                post_modifier: &resolved.post_modifier,
+            },
+            &resolved.object,
+        )
+        .map_err(HttpError::BadRequest)?;
+        render_thin(&resolved.bytes, &request, &app.limits).map_err(HttpError::from)
     })
-    .await
-    .map_err(|err| HttpError::Internal(format!("render task failed: {err}")))??;
-
+    .await??;
     Ok((
         [(header::CONTENT_TYPE, rendered.content_type)],
         rendered.bytes,
@@ -58,7 +49,7 @@ pub(crate) async fn image(
 }
 
 /// `GET /is/image/{name}`: an object with no company; there is no default
-/// catalog yet, so it is never found.
+/// catalog, so it is never found.
 pub(crate) async fn company_only(UrlPath(name): UrlPath<String>) -> HttpError {
     HttpError::ImageNotFound(name)
 }
@@ -76,16 +67,13 @@ const SUPPORTED: [CommandName; 7] = [
     CommandName::Req,
 ];
 
-/// Converts the raw query string into a render request with the protocol parser.
+/// Merges the command strings into a render request with the protocol parser.
 ///
-/// The error text is the parser's diagnostics (the query with `^^^` under the
+/// The error text is the parser's diagnostics (the string with `^^^` under the
 /// offending value), or the name of a command this path does not render yet.
-fn thin_request_from_query(raw: &str, object: &str) -> Result<ThinRequest, String> {
+fn thin_request(sources: protocol::Sources<'_>, object: &str) -> Result<ThinRequest, String> {
     let parsed = protocol::parse(
-        protocol::Sources {
-            request: raw,
-            ..protocol::Sources::default()
-        },
+        sources,
         &protocol::Options {
             object: Some(object),
             ..protocol::Options::default()
@@ -142,64 +130,21 @@ fn thin_request_from_query(raw: &str, object: &str) -> Result<ThinRequest, Strin
     Ok(thin)
 }
 
-/// Finds the fixture called `name`, with or without its extension.
-///
-/// Only plain file names inside `dir` are accepted: anything with a path
-/// separator, `..` or a leading dot is refused.
-fn find_fixture(dir: &Path, name: &str) -> Option<PathBuf> {
-    let plain = !name.is_empty()
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\', '\0'])
-        && !name.contains("..");
-    if !plain {
-        return None;
-    }
-    let is_image = |path: &Path| {
-        path.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            && path.is_file()
-    };
-    let exact = dir.join(name);
-    if is_image(&exact) {
-        return Some(exact);
-    }
-    IMAGE_EXTENSIONS
-        .iter()
-        .map(|ext| dir.join(format!("{name}.{ext}")))
-        .find(|path| is_image(path))
-}
-
-/// Example URLs for every image in the fixtures directory, sorted by name.
-pub fn demo_urls(addr: SocketAddr, fixtures_dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(fixtures_dir) else {
-        return Vec::new();
-    };
-    let mut stems: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        })
-        .filter_map(|path| path.file_stem()?.to_str().map(str::to_owned))
-        .collect();
-    stems.sort();
-    stems
-        .iter()
-        .map(|stem| format!("http://{addr}/is/image/{DEMO_COMPANY}/{stem}?wid=200&fmt=png"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn query(q: &str) -> protocol::Sources<'_> {
+        protocol::Sources {
+            request: q,
+            ..protocol::Sources::default()
+        }
+    }
+
     #[test]
     fn query_commands_become_a_render_request() {
-        let req = thin_request_from_query(
-            "&wid=200&HEI=100&fmt=png-alpha&qlt=90,1&bgc=ff0080&ts=1",
+        let req = thin_request(
+            query("&wid=200&HEI=100&fmt=png-alpha&qlt=90,1&bgc=ff0080&ts=1"),
             "Demo/photo",
         )
         .unwrap();
@@ -209,44 +154,30 @@ mod tests {
         assert_eq!(req.quality, 90);
         assert_eq!(req.bgc, [255, 0, 128]);
         assert_eq!(
-            thin_request_from_query("", "Demo/photo").unwrap(),
+            thin_request(query(""), "Demo/photo").unwrap(),
             ThinRequest::default()
         );
     }
 
     #[test]
     fn errors_point_at_the_bad_value() {
-        let err = thin_request_from_query("wid=abc", "Demo/photo").unwrap_err();
+        let err = thin_request(query("wid=abc"), "Demo/photo").unwrap_err();
         assert_eq!(
             err,
             "error: wid: expected an integer > 0, found `abc`\n  request: wid=abc\n               ^^^"
         );
-        assert!(thin_request_from_query("wid=0", "Demo/photo").is_err());
-        assert!(thin_request_from_query("qlt=150", "Demo/photo").is_err());
-        assert!(thin_request_from_query("fmt=bmp", "Demo/photo").is_err());
+        assert!(thin_request(query("wid=0"), "Demo/photo").is_err());
+        assert!(thin_request(query("qlt=150"), "Demo/photo").is_err());
+        assert!(thin_request(query("fmt=bmp"), "Demo/photo").is_err());
     }
 
     #[test]
     fn commands_not_rendered_yet_are_refused_by_name() {
-        let err = thin_request_from_query("wid=100&crop=0,0,10,10", "Demo/photo").unwrap_err();
+        let err = thin_request(query("wid=100&crop=0,0,10,10"), "Demo/photo").unwrap_err();
         assert_eq!(err, "crop is not supported by this server yet");
-        let err = thin_request_from_query("fmt=gif", "Demo/photo").unwrap_err();
+        let err = thin_request(query("fmt=gif"), "Demo/photo").unwrap_err();
         assert_eq!(err, "fmt=gif is not supported by this server yet");
-        let err = thin_request_from_query("req=props", "Demo/photo").unwrap_err();
+        let err = thin_request(query("req=props"), "Demo/photo").unwrap_err();
         assert_eq!(err, "req=props is not supported by this server yet");
-    }
-
-    #[test]
-    fn fixtures_are_found_by_plain_name_only() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-        assert!(find_fixture(&dir, "photo").is_some());
-        assert!(find_fixture(&dir, "photo.jpg").is_some());
-        assert!(find_fixture(&dir, "logo").is_some());
-        assert!(find_fixture(&dir, "README.md").is_none());
-        assert!(find_fixture(&dir, "README").is_none());
-        assert!(find_fixture(&dir, "../fixtures/photo").is_none());
-        assert!(find_fixture(&dir, "..").is_none());
-        assert!(find_fixture(&dir, "").is_none());
-        assert!(find_fixture(&dir, "missing").is_none());
     }
 }

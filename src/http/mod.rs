@@ -2,70 +2,76 @@
 //!
 //! This module owns the routes, the shared [`AppState`] and the server loop.
 //! [`router`] is the only place routes and layers are listed; handlers are
-//! thin and hand CPU work to `tokio::task::spawn_blocking`. It must never
-//! hold business logic: parsing belongs to `protocol`, pixels to `render`,
-//! and errors become responses only in [`error`].
+//! thin and hand CPU and database work to `tokio::task::spawn_blocking`. It
+//! must never hold business logic: resolving and storing belong to `app`,
+//! parsing to `protocol`, SOAP to `ips`, pixels to `render`, and errors become
+//! responses only in [`error`].
 
 mod banner;
 pub mod error;
 pub mod image;
+mod ips;
+mod upload;
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 
-use crate::config::{Limits, ServeConfig};
+use crate::app::App;
+use crate::config::Limits;
+use error::HttpError;
 
 /// State shared by every handler. Cloning it is cheap.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    fixtures_dir: PathBuf,
-    limits: Limits,
+    app: Arc<App>,
 }
 
 impl AppState {
-    /// State serving the `Demo` company from `fixtures_dir` under `limits`.
-    pub fn new(fixtures_dir: PathBuf, limits: Limits) -> Self {
-        AppState {
-            inner: Arc::new(Inner {
-                fixtures_dir,
-                limits,
-            }),
-        }
+    pub fn new(app: Arc<App>) -> Self {
+        AppState { app }
     }
 
-    /// State built from the server configuration.
-    pub fn from_config(config: &ServeConfig) -> Self {
-        AppState::new(config.fixtures_dir.clone(), config.limits.clone())
-    }
-
-    /// The directory served as the `Demo` company.
-    pub fn fixtures_dir(&self) -> &std::path::Path {
-        &self.inner.fixtures_dir
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
     }
 
     /// Limits applied to every request.
     pub fn limits(&self) -> &Limits {
-        &self.inner.limits
+        &self.app.limits
     }
+}
+
+/// Runs catalog or CPU work on the blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HttpError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| HttpError::Internal(format!("worker task failed: {e}")))
 }
 
 /// Every route of the service. `GET` routes answer `HEAD` as well.
 pub fn router(state: AppState) -> Router {
+    let body_limit = state.limits().max_body_bytes;
     Router::new()
         .route("/healthz", get(healthz))
         .route("/is/image", get(banner::banner))
         .route("/is/image/", get(banner::banner))
         .route("/is/image/{company}", get(image::company_only))
         .route("/is/image/{company}/{*name}", get(image::image))
+        .route("/scene7/services/IpsApiService", post(ips::soap))
+        .route("/scene7/webservice/IpsApi-2013-02-15.wsdl", get(ips::wsdl))
+        .route("/scene7/webservice/IpsApi.wsdl", get(ips::wsdl))
+        .route(
+            "/api/v1/companies/{company}/images/{*name}",
+            put(upload::put_image).delete(upload::delete_image),
+        )
+        .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
 
@@ -73,16 +79,11 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Binds `config.listen` and serves until Ctrl-C or SIGTERM.
-pub async fn serve(config: ServeConfig) -> std::io::Result<()> {
-    let listener = TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
+/// Serves on `listener` until Ctrl-C or SIGTERM; in-flight requests finish.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
-    for url in image::demo_urls(addr, &config.fixtures_dir) {
-        println!("  {url}");
-    }
-    let app = router(AppState::from_config(&config));
-    axum::serve(listener, app)
+    axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");

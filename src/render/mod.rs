@@ -15,6 +15,28 @@ pub mod thin;
 
 pub use thin::{ThinFormat, ThinRequest, render_thin};
 
+/// Checks that bytes are a whole, decodable image within the source-pixel
+/// limit, and returns its size. Reads the header first, so an oversized
+/// image is refused before any pixel is allocated.
+pub fn validate_source(
+    bytes: &[u8],
+    limits: &crate::config::Limits,
+) -> Result<(u32, u32), RenderError> {
+    let (width, height) = thin::probe(bytes)?;
+    if width == 0 || height == 0 {
+        return Err(RenderError::InvalidSize { width, height });
+    }
+    if u64::from(width) * u64::from(height) > limits.max_source_pixels {
+        return Err(RenderError::SourceTooLarge {
+            width,
+            height,
+            max_pixels: limits.max_source_pixels,
+        });
+    }
+    thin::decode_rgba(bytes, width, height, limits)?;
+    Ok((width, height))
+}
+
 /// An encoded reply image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {

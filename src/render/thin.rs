@@ -229,7 +229,7 @@ pub fn render_thin(
 }
 
 /// Reads only the header of the source and returns its size.
-fn probe(source_bytes: &[u8]) -> Result<(u32, u32), RenderError> {
+pub(crate) fn probe(source_bytes: &[u8]) -> Result<(u32, u32), RenderError> {
     reader(source_bytes)?
         .into_dimensions()
         .map_err(RenderError::Decode)
@@ -246,7 +246,7 @@ fn reader(source_bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, RenderError
 }
 
 /// Decodes the whole source as RGBA8, under limits fitted to its known size.
-fn decode_rgba(
+pub(crate) fn decode_rgba(
     source_bytes: &[u8],
     src_w: u32,
     src_h: u32,

@@ -1,0 +1,259 @@
+//! The application: the opened catalog, blob store and IPS service, and the
+//! work that joins them without belonging to any one of them.
+//!
+//! It owns first-start setup (the admin user from the environment values it is
+//! given, the Demo company), storing an uploaded original (probe, blob, catalog
+//! row), and resolving an IS object to the sources of a render (the owner's
+//! file and the Modifier/PostModifier strings). It never speaks HTTP or SOAP
+//! and never renders.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::catalog::{
+    Asset, AssetType, BlobError, BlobStore, Catalog, CatalogError, Company, Folder, NewAsset,
+    NewImage, Role, SqliteCatalog, StoredImage,
+};
+use crate::config::Limits;
+use crate::ips::{self, Ips};
+use crate::render::{self, RenderError};
+
+/// Why the data directory could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {0}: {1}")]
+    Dir(String, std::io::Error),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// Why an uploaded original was refused or not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Not an image, or a truncated one.
+    #[error("not a readable image: {0}")]
+    NotAnImage(String),
+    /// Over the source-pixel limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The name is not usable as an IS object id.
+    #[error("'{0}' is not a valid image name")]
+    BadName(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// Why an IS object could not be resolved to a render.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("Image not found: {0}")]
+    NotFound(String),
+    /// The record exists but this server cannot render its kind yet.
+    #[error("{0}")]
+    Unsupported(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+/// What a render needs from the catalog.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// `Company/name`, the value of `$object$`.
+    pub object: String,
+    /// The owner image's file.
+    pub bytes: Vec<u8>,
+    /// `catalog::Modifier` of the record.
+    pub modifier: String,
+    /// `catalog::PostModifier` of the record.
+    pub post_modifier: String,
+    /// The record's version, which changes with anything that affects rendering.
+    pub version: i64,
+}
+
+/// The opened data directory and the services on it.
+pub struct App {
+    pub limits: Limits,
+    pub catalog: Arc<dyn Catalog>,
+    pub blobs: Arc<BlobStore>,
+    pub ips: Ips,
+}
+
+/// The images of the Demo company: fixture file and asset name.
+const DEMO_IMAGES: [(&str, &str); 5] = [
+    ("photo.jpg", "photo"),
+    ("logo.png", "logo"),
+    ("gray.png", "gray"),
+    ("tall.jpg", "tall"),
+    ("wide.png", "wide"),
+];
+
+/// The Demo company's derived assets: name, type, owner, Modifier.
+const DEMO_VIEWS: [(&str, AssetType, &str, &str); 2] = [
+    (
+        "photo-crop",
+        AssetType::AdjustedView,
+        "photo",
+        "crop=40,20,200,150",
+    ),
+    (
+        "photo-sale",
+        AssetType::LayerView,
+        "photo",
+        "layer=1&text={\\rtf1\\ansi\\fs48\\b+SALE+-30%25}&pos=0,-100",
+    ),
+];
+
+impl App {
+    /// Opens (creating) `data_dir/catalog.sqlite` and `data_dir/blobs/`.
+    pub fn open(data_dir: &Path, limits: Limits) -> Result<App, OpenError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| OpenError::Dir(data_dir.display().to_string(), e))?;
+        let catalog: Arc<dyn Catalog> =
+            Arc::new(SqliteCatalog::open(&data_dir.join("catalog.sqlite"))?);
+        let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
+        let ips = Ips::new(Arc::clone(&catalog), Arc::clone(&blobs));
+        Ok(App {
+            limits,
+            catalog,
+            blobs,
+            ips,
+        })
+    }
+
+    /// Creates an `IpsAdmin` with this e-mail and password unless the user exists.
+    /// Returns whether a user was created.
+    pub fn ensure_admin(&self, email: &str, password: &str) -> Result<bool, CatalogError> {
+        if self.catalog.user_by_email(email)?.is_some() {
+            return Ok(false);
+        }
+        let hash = ips::hash_password(password).map_err(CatalogError::Invalid)?;
+        self.catalog
+            .add_user(email, "Rendition", "Admin", Role::IpsAdmin, &hash, &[])?;
+        Ok(true)
+    }
+
+    /// Seeds the Demo company from the fixtures when the catalog is empty.
+    /// Returns the names of the assets created (none when it was not empty).
+    pub fn seed_demo(&self, fixtures_dir: &Path) -> Result<Vec<String>, IngestError> {
+        if !self.catalog.is_empty()? {
+            return Ok(Vec::new());
+        }
+        let company = self.catalog.add_company("Demo")?;
+        let root = self
+            .catalog
+            .folder(company.id, &company.root_path)?
+            .ok_or_else(|| CatalogError::NotFound("the Demo root folder".to_owned()))?;
+        let mut names = Vec::new();
+        for (file, name) in DEMO_IMAGES {
+            let bytes = std::fs::read(fixtures_dir.join(file)).map_err(|e| {
+                IngestError::NotAnImage(format!("{}: {e}", fixtures_dir.join(file).display()))
+            })?;
+            self.store_image(&company, &root, name, &bytes, file, "demo")?;
+            names.push(name.to_owned());
+        }
+        for (name, asset_type, owner, modifier) in DEMO_VIEWS {
+            let owner = self
+                .catalog
+                .asset_by_name(company.id, owner)?
+                .ok_or_else(|| CatalogError::NotFound(format!("demo owner {owner}")))?;
+            self.catalog.create_asset(&NewAsset {
+                company_id: company.id,
+                folder_id: root.id,
+                name,
+                asset_type,
+                owner_id: Some(owner.id),
+                url_modifier: modifier,
+                url_post_modifier: "",
+                user: "demo",
+            })?;
+            names.push(name.to_owned());
+        }
+        Ok(names)
+    }
+
+    /// Probes, stores and records an original; replaces an image of the same name.
+    pub fn store_image(
+        &self,
+        company: &Company,
+        folder: &Folder,
+        name: &str,
+        bytes: &[u8],
+        file_name: &str,
+        user: &str,
+    ) -> Result<StoredImage, IngestError> {
+        if name.is_empty() || name.contains([',', '\\']) || name.starts_with('.') {
+            return Err(IngestError::BadName(name.to_owned()));
+        }
+        let (width, height) =
+            render::validate_source(bytes, &self.limits).map_err(|e| match e {
+                RenderError::SourceTooLarge { .. } => IngestError::TooLarge(e.to_string()),
+                other => IngestError::NotAnImage(other.to_string()),
+            })?;
+        let blob = self.blobs.put(bytes)?;
+        let stored = self.catalog.put_image(&NewImage {
+            company_id: company.id,
+            folder_id: folder.id,
+            name,
+            blob: &blob,
+            file_name,
+            file_size: bytes.len() as u64,
+            width,
+            height,
+            user,
+        })?;
+        if let Some(old) = &stored.orphaned_blob {
+            if let Err(e) = self.blobs.remove(old) {
+                tracing::warn!("could not remove replaced blob {old}: {e}");
+            }
+        }
+        Ok(stored)
+    }
+
+    /// Resolves `/is/image/{company}/{name}` to the sources of a render.
+    ///
+    /// A derived asset renders its owner's file with its own Modifier and
+    /// PostModifier; if the owner is gone the asset is gone too.
+    pub fn resolve(&self, company: &str, name: &str) -> Result<Resolved, ResolveError> {
+        let object = format!("{company}/{name}");
+        let not_found = || ResolveError::NotFound(object.clone());
+        let company = self
+            .catalog
+            .company_by_name(company)?
+            .ok_or_else(not_found)?;
+        let asset = self
+            .catalog
+            .asset_by_name(company.id, name)?
+            .ok_or_else(not_found)?;
+        let file_owner: Asset = match asset.asset_type {
+            AssetType::Image => asset.clone(),
+            AssetType::AdjustedView | AssetType::LayerView => {
+                let owner_id = asset.owner_id.ok_or_else(not_found)?;
+                self.catalog.asset(owner_id)?.ok_or_else(not_found)?
+            }
+            AssetType::Template | AssetType::Watermark => {
+                return Err(ResolveError::Unsupported(format!(
+                    "{object} is a {}; templates are not rendered by this server yet",
+                    asset.asset_type
+                )));
+            }
+        };
+        let blob = file_owner.blob.as_deref().ok_or_else(not_found)?;
+        let bytes = self.blobs.get(blob).map_err(|e| match e {
+            BlobError::NotFound(_) => not_found(),
+            other => ResolveError::Blob(other),
+        })?;
+        Ok(Resolved {
+            object,
+            bytes,
+            modifier: asset.url_modifier,
+            post_modifier: asset.url_post_modifier,
+            version: asset.version.max(file_owner.version),
+        })
+    }
+}
