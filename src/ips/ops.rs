@@ -611,15 +611,12 @@ fn get_company_info(ctx: &Context<'_>) -> OpResult {
     let p = ctx.param;
     let company = match (p.child_text("companyHandle"), p.child_text("companyName")) {
         (Some(h), _) if !h.trim().is_empty() => company_by_handle(ctx, h.trim())?,
-        (_, Some(n)) if !n.trim().is_empty() => {
-            let company = ctx
-                .catalog
-                .company_by_name(n.trim())
-                .map_err(catalog_fault)?
-                .filter(|c| ctx.caller.user.can_access(c.id))
-                .ok_or_else(|| Fault::invalid_company(n.trim()))?;
-            company
-        }
+        (_, Some(n)) if !n.trim().is_empty() => ctx
+            .catalog
+            .company_by_name(n.trim())
+            .map_err(catalog_fault)?
+            .filter(|c| ctx.caller.user.can_access(c.id))
+            .ok_or_else(|| Fault::invalid_company(n.trim()))?,
         _ => return Err(Fault::missing_parameter("companyHandle")),
     };
     let mut w = Writer::new();

@@ -295,7 +295,7 @@ pub fn fault(version: SoapVersion, fault: &Fault) -> String {
         "<ns1:{el} xmlns:ns1=\"{IPS_XSD}\"><ns1:code>{code}</ns1:code><ns1:reason>{reason}</ns1:reason></ns1:{el}>",
         el = fault.kind.element(),
         code = fault.code,
-        reason = xml::escape(&fault.reason),
+        reason = xml::escape_text(&fault.reason),
     );
     let body = match version {
         SoapVersion::V11 => format!(

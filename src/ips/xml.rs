@@ -200,9 +200,14 @@ fn attach(
     Ok(())
 }
 
-/// Escapes text for element content and attribute values.
+/// Escapes text for attribute values (`&`, `<`, `>`, quotes).
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(text)
+}
+
+/// Escapes text for element content (`&`, `<`, `>`).
+pub fn escape_text(text: &str) -> std::borrow::Cow<'_, str> {
+    quick_xml::escape::partial_escape(text)
 }
 
 /// Writes XML elements without a namespace prefix, escaping all text.
@@ -221,7 +226,7 @@ impl Writer {
         self.out.push('<');
         self.out.push_str(name);
         self.out.push('>');
-        self.out.push_str(&escape(text));
+        self.out.push_str(&escape_text(text));
         self.out.push_str("</");
         self.out.push_str(name);
         self.out.push('>');

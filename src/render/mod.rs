@@ -33,8 +33,38 @@ pub fn validate_source(
             max_pixels: limits.max_source_pixels,
         });
     }
+    if bytes.starts_with(&[0xFF, 0xD8]) && !jpeg_has_end(bytes) {
+        return Err(RenderError::Unsupported(
+            "truncated JPEG: no end-of-image marker after the image data".to_owned(),
+        ));
+    }
     thin::decode_rgba(bytes, width, height, limits)?;
     Ok((width, height))
+}
+
+/// Whether a JPEG has its end-of-image marker after the first scan.
+///
+/// JPEG decoders fill a truncated scan with gray instead of failing, so the
+/// marker is the only reliable sign of a whole file. Markers before the first
+/// scan (an EXIF thumbnail's own end marker) do not count; inside scan data a
+/// 0xFF byte is always stuffed, so `FF D9` there is the real end.
+fn jpeg_has_end(bytes: &[u8]) -> bool {
+    let Some(sos) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    // Skip the segments before the scan by their lengths, so an embedded
+    // thumbnail's markers are never mistaken for the scan.
+    let mut i = 2;
+    while i + 4 <= bytes.len() && bytes[i] == 0xFF && bytes[i + 1] != 0xDA {
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        i += 2 + len;
+    }
+    let scan = if i + 1 < bytes.len() && bytes[i] == 0xFF && bytes[i + 1] == 0xDA {
+        i
+    } else {
+        sos
+    };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// An encoded reply image.
