@@ -8,11 +8,13 @@
 //! The thin renderer in [`thin`] serves single-image `wid`/`hei`/`fmt`/`qlt`
 //! requests until the full plan-driven renderer replaces it.
 
+pub mod canvas;
 mod compose;
 mod encode;
 mod resize;
 pub mod thin;
 
+pub use canvas::Canvas;
 pub use thin::{ThinFormat, ThinRequest, render_thin};
 
 /// Checks that bytes are a whole, decodable image within the source-pixel
