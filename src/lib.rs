@@ -10,5 +10,6 @@ pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod ips;
+pub mod plan;
 pub mod protocol;
 pub mod render;

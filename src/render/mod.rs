@@ -10,6 +10,7 @@
 
 pub mod canvas;
 mod compose;
+pub mod decode;
 mod encode;
 mod resize;
 pub mod thin;

@@ -1,0 +1,159 @@
+//! Decoding originals: a header-only probe, then a full decode under explicit
+//! limits into a `Canvas`, with the EXIF orientation applied.
+//!
+//! The probe reports the *oriented* size, which is what geometry is planned
+//! on, so a portrait photo stored sideways is planned and rendered upright.
+//! This module never scales, crops or encodes.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader};
+
+use super::{Canvas, RenderError};
+use crate::config::Limits;
+
+/// What the header says about an original.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// The size after the EXIF orientation is applied.
+    pub width: u32,
+    pub height: u32,
+    pub orientation: Orientation,
+    pub has_alpha: bool,
+}
+
+fn reader(bytes: &[u8]) -> Result<ImageReader<Cursor<&[u8]>>, RenderError> {
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| RenderError::Unsupported(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(RenderError::Unsupported("unknown image format".to_owned()));
+    }
+    Ok(reader)
+}
+
+fn oriented(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
+    match orientation {
+        Orientation::Rotate90
+        | Orientation::Rotate270
+        | Orientation::Rotate90FlipH
+        | Orientation::Rotate270FlipH => (height, width),
+        _ => (width, height),
+    }
+}
+
+/// Reads the header only: size, orientation, alpha.
+pub fn probe(bytes: &[u8]) -> Result<Probe, RenderError> {
+    let mut decoder = reader(bytes)?
+        .into_decoder()
+        .map_err(RenderError::Decode)?;
+    let (w, h) = decoder.dimensions();
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let (width, height) = oriented(w, h, orientation);
+    Ok(Probe {
+        width,
+        height,
+        orientation,
+        has_alpha: decoder.color_type().has_alpha(),
+    })
+}
+
+/// Decodes the whole original as RGBA8, upright.
+///
+/// The source-pixel limit is checked on the header before any pixel is
+/// allocated, and the decoder runs under matching `image::Limits`.
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
+    let mut decoder = reader(bytes)?
+        .into_decoder()
+        .map_err(RenderError::Decode)?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(RenderError::InvalidSize {
+            width: w,
+            height: h,
+        });
+    }
+    if u64::from(w) * u64::from(h) > limits.max_source_pixels {
+        return Err(RenderError::SourceTooLarge {
+            width: w,
+            height: h,
+            max_pixels: limits.max_source_pixels,
+        });
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut decode_limits = image::Limits::default();
+    decode_limits.max_image_width = Some(w);
+    decode_limits.max_image_height = Some(h);
+    // Room for the largest pixel type `image` decodes into (RGBA32F, 16 bytes).
+    decode_limits.max_alloc = Some(u64::from(w) * u64::from(h) * 16 + (1 << 20));
+    decoder
+        .set_limits(decode_limits)
+        .map_err(RenderError::Decode)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(RenderError::Decode)?;
+    image.apply_orientation(orientation);
+    let rgba = image.into_rgba8();
+    let (width, height) = rgba.dimensions();
+    Canvas::from_rgba(width, height, rgba.into_raw())
+        .ok_or_else(|| RenderError::Resize("decoded buffer has the wrong size".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg_with_orientation(orientation: u8) -> Vec<u8> {
+        // A 4x2 JPEG with an EXIF APP1 segment carrying one orientation tag.
+        let img = image::RgbImage::from_fn(4, 2, |x, _| {
+            if x == 0 {
+                image::Rgb([255, 0, 0])
+            } else {
+                image::Rgb([0, 0, 255])
+            }
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95)
+            .encode_image(&img)
+            .unwrap();
+        let tiff: Vec<u8> = [
+            b"MM\0\x2a\0\0\0\x08".as_slice(),
+            &[0, 1],
+            &[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0],
+            &[0, 0, 0, 0],
+        ]
+        .concat();
+        let mut app1 = vec![0xFF, 0xE1];
+        let len = (2 + 6 + tiff.len()) as u16;
+        app1.extend_from_slice(&len.to_be_bytes());
+        app1.extend_from_slice(b"Exif\0\0");
+        app1.extend_from_slice(&tiff);
+        [&jpeg[..2], &app1, &jpeg[2..]].concat()
+    }
+
+    #[test]
+    fn orientation_is_applied_to_probe_and_pixels() {
+        let bytes = jpeg_with_orientation(6);
+        let p = probe(&bytes).unwrap();
+        assert_eq!((p.width, p.height, p.orientation), (2, 4, Orientation::Rotate90));
+        let canvas = decode(&bytes, &Limits::default()).unwrap();
+        assert_eq!(canvas.size(), (2, 4));
+        // The red column moved to the top row after a 90° clockwise turn.
+        let top = canvas.pixel(0, 0).unwrap();
+        let bottom = canvas.pixel(0, 3).unwrap();
+        assert!(top[0] > 200 && top[2] < 80, "{top:?}");
+        assert!(bottom[2] > 200 && bottom[0] < 80, "{bottom:?}");
+    }
+
+    #[test]
+    fn oversized_sources_are_refused_before_decoding() {
+        let bytes = jpeg_with_orientation(1);
+        let limits = Limits {
+            max_source_pixels: 7,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            decode(&bytes, &limits),
+            Err(RenderError::SourceTooLarge { .. })
+        ));
+    }
+}
