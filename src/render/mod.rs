@@ -12,6 +12,7 @@ pub mod canvas;
 mod compose;
 pub mod decode;
 mod encode;
+pub mod ops;
 mod resize;
 pub mod thin;
 
