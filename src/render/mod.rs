@@ -11,8 +11,9 @@
 pub mod canvas;
 mod compose;
 pub mod decode;
-mod encode;
+pub mod encode;
 pub mod ops;
+pub mod quantize;
 mod resize;
 pub mod thin;
 
