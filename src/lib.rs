@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod ips;
+pub mod job;
 pub mod plan;
 pub mod protocol;
 pub mod render;

@@ -36,6 +36,23 @@ enum Command {
         #[arg(long)]
         no_demo: bool,
     },
+    /// Render one request without a server, to a file.
+    ///
+    /// With --input, REQUEST is a query applied to that file; otherwise it is
+    /// `Company/name?query`, resolved through the catalog under --data.
+    Render {
+        /// A loose image file to render instead of a catalog object.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Data directory [default: ./data, or RENDITION_DATA].
+        #[arg(long = "data", value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// The request: `wid=300&fmt=png`, or `Company/name?wid=300`.
+        request: String,
+        /// Where to write the reply image.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
     /// Import every image file of a directory as owner images of a company.
     Import {
         /// The company (its IS root id); created if missing.
@@ -73,6 +90,18 @@ async fn main() -> ExitCode {
             }
             config.seed_demo &= !no_demo;
             serve(config).await
+        }
+        Command::Render {
+            input,
+            data_dir,
+            request,
+            output,
+        } => {
+            let mut config = ServeConfig::from_env();
+            if let Some(data_dir) = data_dir {
+                config.data_dir = data_dir;
+            }
+            render(&config, input.as_deref(), &request, &output)
         }
         Command::Import {
             company,
@@ -145,6 +174,55 @@ fn print_urls(app: &App, addr: SocketAddr) {
         }
     }
     println!("  IPS API: http://{addr}/scene7/services/IpsApiService");
+}
+
+fn render(
+    config: &ServeConfig,
+    input: Option<&Path>,
+    request: &str,
+    output: &Path,
+) -> Result<(), String> {
+    let encoded = match input {
+        Some(file) => {
+            let bytes =
+                std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let object = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let sources = rendition::protocol::Sources {
+                request: request.strip_prefix('?').unwrap_or(request),
+                ..Default::default()
+            };
+            rendition::job::render(&bytes, sources, &object, &config.limits)
+                .map_err(|e| e.to_string())?
+        }
+        None => {
+            let app =
+                App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+            let (object, query) = request.split_once('?').unwrap_or((request, ""));
+            let (company, name) = object
+                .split_once('/')
+                .ok_or_else(|| format!("'{object}' is not Company/name"))?;
+            let resolved = app.resolve(company, name).map_err(|e| e.to_string())?;
+            let sources = rendition::protocol::Sources {
+                modifier: &resolved.modifier,
+                request: query,
+                post_modifier: &resolved.post_modifier,
+            };
+            rendition::job::render(&resolved.bytes, sources, &resolved.object, &config.limits)
+                .map_err(|e| e.to_string())?
+        }
+    };
+    std::fs::write(output, &encoded.bytes)
+        .map_err(|e| format!("cannot write {}: {e}", output.display()))?;
+    println!(
+        "wrote {} ({}, {} bytes)",
+        output.display(),
+        encoded.content_type,
+        encoded.bytes.len()
+    );
+    Ok(())
 }
 
 fn import(

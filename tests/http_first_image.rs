@@ -71,10 +71,21 @@ async fn bad_value_is_403_naming_the_value() {
 #[tokio::test]
 async fn commands_not_rendered_yet_are_403_naming_them() {
     let addr = start().await;
-    let response = get(addr, "/is/image/Demo/photo?wid=100&op_blur=3").await;
+    let response = get(
+        addr,
+        "/is/image/Demo/photo?wid=100&clipPath=M0,0L10,0L10,10Z",
+    )
+    .await;
     assert_eq!(response.status(), 403);
     let text = response.text().await.unwrap();
-    assert!(text.contains("op_blur is not supported"), "{text}");
+    assert_eq!(
+        text,
+        "clipPath=M0,0L10,0L10,10Z is not supported by this server yet"
+    );
+    let response = get(addr, "/is/image/Demo/photo?layer=1&src=Demo/logo").await;
+    assert_eq!(response.status(), 403);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("layers other than layer 0"), "{text}");
 }
 
 #[tokio::test]

@@ -45,9 +45,7 @@ fn oriented(width: u32, height: u32, orientation: Orientation) -> (u32, u32) {
 
 /// Reads the header only: size, orientation, alpha.
 pub fn probe(bytes: &[u8]) -> Result<Probe, RenderError> {
-    let mut decoder = reader(bytes)?
-        .into_decoder()
-        .map_err(RenderError::Decode)?;
+    let mut decoder = reader(bytes)?.into_decoder().map_err(RenderError::Decode)?;
     let (w, h) = decoder.dimensions();
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let (width, height) = oriented(w, h, orientation);
@@ -64,9 +62,7 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, RenderError> {
 /// The source-pixel limit is checked on the header before any pixel is
 /// allocated, and the decoder runs under matching `image::Limits`.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
-    let mut decoder = reader(bytes)?
-        .into_decoder()
-        .map_err(RenderError::Decode)?;
+    let mut decoder = reader(bytes)?.into_decoder().map_err(RenderError::Decode)?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
         return Err(RenderError::InvalidSize {
@@ -134,7 +130,10 @@ mod tests {
     fn orientation_is_applied_to_probe_and_pixels() {
         let bytes = jpeg_with_orientation(6);
         let p = probe(&bytes).unwrap();
-        assert_eq!((p.width, p.height, p.orientation), (2, 4, Orientation::Rotate90));
+        assert_eq!(
+            (p.width, p.height, p.orientation),
+            (2, 4, Orientation::Rotate90)
+        );
         let canvas = decode(&bytes, &Limits::default()).unwrap();
         assert_eq!(canvas.size(), (2, 4));
         // The red column moved to the top row after a 90° clockwise turn.

@@ -36,8 +36,6 @@
 
 use std::io::Cursor;
 
-use image::codecs::jpeg::JpegEncoder;
-use image::codecs::png::PngEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 use jpeg_encoder::{ChromaSubsamplingMethod, ColorType as JpegColor, SamplingFactor};
 use tiff::encoder::colortype::{Gray8, RGB8};
@@ -45,7 +43,6 @@ use tiff::encoder::compression::DeflateLevel;
 use tiff::encoder::{Compression as TiffCompression, Rational, TiffEncoder};
 use tiff::tags::{CompressionMethod, ExtraSamples, PhotometricInterpretation, Predictor, Tag};
 
-use super::RenderError;
 use super::canvas::Canvas;
 use super::quantize::{self, AlphaMode, QuantizeError};
 use crate::protocol::ast::{Compression, Format, FormatKind, PixelType, Pscan, Quality, Quantize};
@@ -771,45 +768,6 @@ fn encode_avif(_canvas: &Canvas, spec: &EncodeSpec) -> Result<Vec<u8>, EncodeErr
         "fmt={} needs the avif build feature",
         spec.format.kind.as_str()
     )))
-}
-
-// --- The thin renderer's encoders (until it is replaced) -------------------
-
-/// Encodes RGB8 pixels as a baseline JPEG at `quality` (clamped to 1–100).
-pub(crate) fn jpeg_rgb(
-    pixels: &[u8],
-    width: u32,
-    height: u32,
-    quality: u8,
-) -> Result<Vec<u8>, RenderError> {
-    let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100))
-        .write_image(pixels, width, height, ExtendedColorType::Rgb8)
-        .map_err(RenderError::Encode)?;
-    Ok(out)
-}
-
-/// Encodes RGB8 pixels as a 24-bit PNG.
-pub(crate) fn png_rgb(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
-    png_image(pixels, width, height, ExtendedColorType::Rgb8)
-}
-
-/// Encodes RGBA8 pixels as a 32-bit PNG.
-pub(crate) fn png_rgba(pixels: &[u8], width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
-    png_image(pixels, width, height, ExtendedColorType::Rgba8)
-}
-
-fn png_image(
-    pixels: &[u8],
-    width: u32,
-    height: u32,
-    color: ExtendedColorType,
-) -> Result<Vec<u8>, RenderError> {
-    let mut out = Vec::new();
-    PngEncoder::new(&mut out)
-        .write_image(pixels, width, height, color)
-        .map_err(RenderError::Encode)?;
-    Ok(out)
 }
 
 #[cfg(test)]

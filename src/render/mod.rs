@@ -5,20 +5,18 @@
 //! network access; callers run it off the async runtime. Sizes are checked
 //! against [`Limits`](crate::config::Limits) before any pixel is allocated.
 //!
-//! The thin renderer in [`thin`] serves single-image `wid`/`hei`/`fmt`/`qlt`
-//! requests until the full plan-driven renderer replaces it.
+//! [`pipeline`] runs a [`Plan`](crate::plan::Plan): [`decode`] the original,
+//! [`geometry`] and [`ops`] on [`Canvas`]es, [`encode`] the reply.
 
 pub mod canvas;
-mod compose;
 pub mod decode;
 pub mod encode;
+pub mod geometry;
 pub mod ops;
+pub mod pipeline;
 pub mod quantize;
-mod resize;
-pub mod thin;
 
 pub use canvas::Canvas;
-pub use thin::{ThinFormat, ThinRequest, render_thin};
 
 /// Checks that bytes are a whole, decodable image within the source-pixel
 /// limit, and returns its size. Reads the header first, so an oversized
@@ -27,7 +25,8 @@ pub fn validate_source(
     bytes: &[u8],
     limits: &crate::config::Limits,
 ) -> Result<(u32, u32), RenderError> {
-    let (width, height) = thin::probe(bytes)?;
+    let probe = decode::probe(bytes)?;
+    let (width, height) = (probe.width, probe.height);
     if width == 0 || height == 0 {
         return Err(RenderError::InvalidSize { width, height });
     }
@@ -43,7 +42,7 @@ pub fn validate_source(
             "truncated JPEG: no end-of-image marker after the image data".to_owned(),
         ));
     }
-    thin::decode_rgba(bytes, width, height, limits)?;
+    decode::decode(bytes, limits)?;
     Ok((width, height))
 }
 
@@ -131,4 +130,14 @@ pub enum RenderError {
     /// Encoding the reply failed.
     #[error("Unable to encode image: {0}")]
     Encode(#[source] image::ImageError),
+    /// The request asks for something this renderer does not do yet; the
+    /// message names the command.
+    #[error("{0}")]
+    UnsupportedCommand(String),
+    /// The geometry of the request breaks a limit or cannot be computed.
+    #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    /// The encoder refused or failed.
+    #[error(transparent)]
+    Encoder(#[from] encode::EncodeError),
 }
