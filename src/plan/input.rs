@@ -13,6 +13,9 @@ pub struct PlanInput {
     /// A nested (`is(...)`) request: `MaxPix`, `DefaultPix` and
     /// `DefaultThumbPix` do not apply (§4.7 step 5, §4.8).
     pub nested: bool,
+    /// Whether layer 0 is an image, so `crop` and its scale step apply; a
+    /// text or solid-colour layer 0 comes at its final size. Default: `true`.
+    pub layer0_sourced: bool,
     /// The device pixel ratio reported by the CDN, used by `dpr=on` without a
     /// value. `None` (the default) means no such header: `dpr=on` then has no
     /// effect.
@@ -27,6 +30,7 @@ impl PlanInput {
             source: (width, height),
             attributes: CatalogAttributes::default(),
             nested: false,
+            layer0_sourced: true,
             client_dpr: None,
         }
     }

@@ -77,13 +77,58 @@ pub(super) fn fill_zeros(target: (u32, u32), content: (u32, u32)) -> (u32, u32) 
     )
 }
 
+/// What a layer's geometry starts from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerSource {
+    /// The layer number.
+    pub index: u32,
+    /// The content size: an image's full-resolution size (after EXIF
+    /// orientation), a text layer's laid-out size or a solid layer's size.
+    pub size: (u32, u32),
+    /// Whether the content is an image, so `crop` and the scale step apply;
+    /// text and solid layers come at their final size.
+    pub sourced: bool,
+    /// Layer 0's rect, for `sizeN`; `None` when planning layer 0 itself.
+    pub canvas: Option<(u32, u32)>,
+    /// `catalog::Anchor` of the layer's source record.
+    pub anchor: Option<(i32, i32)>,
+}
+
 /// Plans layer 0. `thumb` is the thumbnail view rect for `req=tmb`.
 pub(super) fn plan_layer0(
     request: &Request,
     input: &PlanInput,
     thumb: Option<(u32, u32)>,
 ) -> Result<Layer0Plan, PlanError> {
-    let l0 = Target::Layer(0);
+    match request.get(Target::Layer(0), CommandName::Src) {
+        Some(Command::Text(_)) if input.layer0_sourced => {
+            return Err(PlanError::Unsupported { command: "text" });
+        }
+        Some(Command::TextPs(_)) if input.layer0_sourced => {
+            return Err(PlanError::Unsupported { command: "textPs" });
+        }
+        _ => {}
+    }
+    let source = LayerSource {
+        index: 0,
+        size: input.source,
+        sourced: input.layer0_sourced,
+        canvas: None,
+        anchor: input.attributes.anchor,
+    };
+    plan_geometry(request, input, source, thumb)
+}
+
+/// Plans one layer's transform (§4.3): crop, scale, flip, rotate, extend, and
+/// the origin (§4.4 step 2). Layer 0's rect is the canvas; other layers are
+/// placed on it by [`super::plan_layer`].
+pub(super) fn plan_geometry(
+    request: &Request,
+    input: &PlanInput,
+    source: LayerSource,
+    thumb: Option<(u32, u32)>,
+) -> Result<Layer0Plan, PlanError> {
+    let l0 = Target::Layer(source.index);
     let get = |name| request.get(l0, name);
     match get(CommandName::Perspective) {
         Some(Command::Perspective(_)) => {
@@ -98,17 +143,12 @@ pub(super) fn plan_layer0(
         }
         _ => {}
     }
-    match get(CommandName::Src) {
-        Some(Command::Text(_)) => return Err(PlanError::Unsupported { command: "text" }),
-        Some(Command::TextPs(_)) => return Err(PlanError::Unsupported { command: "textPs" }),
-        _ => {}
-    }
     let max_pixels = input.attributes.max_canvas_pixels;
-    let (sw, sh) = (f64::from(input.source.0), f64::from(input.source.1));
+    let (sw, sh) = (f64::from(source.size.0), f64::from(source.size.1));
 
-    // 1. Crop, in full-resolution source pixels.
-    let whole = PixelRect::sized(input.source);
-    let crop = match get(CommandName::Crop) {
+    // 1. Crop, in full-resolution source pixels; layers without a source ignore it.
+    let whole = PixelRect::sized(source.size);
+    let crop = match get(CommandName::Crop).filter(|_| source.sourced) {
         Some(Command::Crop(r)) => PixelRect::new(i64::from(r.x), i64::from(r.y), r.w, r.h),
         Some(Command::CropN(r)) => {
             let (w, h) = checked(
@@ -127,15 +167,12 @@ pub(super) fn plan_layer0(
     let anchor = match get(CommandName::Anchor) {
         Some(Command::Anchor(p)) => Some((f64::from(p.x), f64::from(p.y))),
         Some(Command::AnchorN(p)) => Some((sw / 2.0 + p.x * sw, sh / 2.0 + p.y * sh)),
-        _ => input
-            .attributes
-            .anchor
-            .map(|(x, y)| (f64::from(x), f64::from(y))),
+        _ => source.anchor.map(|(x, y)| (f64::from(x), f64::from(y))),
     };
     let mut anchor = anchor.map(|(x, y)| (x - crop.x as f64, y - crop.y as f64));
 
     // 2. Scale.
-    let scale = scale_step(request, input, crop.size(), thumb)?;
+    let scale = scale_step(request, input, &source, crop.size(), thumb)?;
     let (kx, ky) = (
         f64::from(scale.content.0) / f64::from(crop.w),
         f64::from(scale.content.1) / f64::from(crop.h),
@@ -173,7 +210,7 @@ pub(super) fn plan_layer0(
                     bound(w * cos.abs() + h * sin.abs()),
                     bound(w * sin.abs() + h * cos.abs()),
                 ),
-                "rotated layer 0",
+                "rotated layer",
                 max_pixels,
             )?;
             let (cx, cy) = (f64::from(to.0) / 2.0, f64::from(to.1) / 2.0);
@@ -262,15 +299,25 @@ fn sin_cos(degrees: f64) -> (f64, f64) {
 fn scale_step(
     request: &Request,
     input: &PlanInput,
+    source: &LayerSource,
     crop: (u32, u32),
     thumb: Option<(u32, u32)>,
 ) -> Result<ScaleStep, PlanError> {
-    let l0 = Target::Layer(0);
+    let l0 = Target::Layer(source.index);
     let attrs = &input.attributes;
     let max_pixels = attrs.max_canvas_pixels;
     let c = (f64::from(crop.0), f64::from(crop.1));
-    let size = match request.get(l0, CommandName::Size) {
-        Some(Command::Size(s)) if s.w > 0 || s.h > 0 => Some(*s),
+    let size = match (request.get(l0, CommandName::Size), source.canvas) {
+        (Some(Command::Size(s)), _) if s.w > 0 || s.h > 0 => Some(*s),
+        // `sizeN` is relative to layer 0's rect (§3.4).
+        (Some(Command::SizeN(n)), Some(canvas)) => {
+            let px = |v: f64, of: u32| (v * f64::from(of)).round().clamp(0.0, MAX_DIM) as u32;
+            let s = crate::protocol::ast::Size {
+                w: px(n.x, canvas.0),
+                h: px(n.y, canvas.1),
+            };
+            (s.w > 0 || s.h > 0).then_some(s)
+        }
         _ => None,
     };
     let scale = match request.get(l0, CommandName::Scale) {
@@ -291,7 +338,7 @@ fn scale_step(
     // Scales uniformly by `k` and frames the result in `frame` (its zero
     // components from the content), placed by `align`.
     let framed = |by: ScaleBy, k: f64, frame: (u32, u32), align: (f64, f64)| {
-        let content = scaled(c, (k, k), "layer 0", max_pixels)?;
+        let content = scaled(c, (k, k), "layer", max_pixels)?;
         let frame = fill_zeros(frame, content);
         Ok(ScaleStep {
             by,
@@ -304,6 +351,11 @@ fn scale_step(
             ),
         })
     };
+
+    // Text and solid layers come at their final size.
+    if !source.sourced {
+        return framed(ScaleBy::None, 1.0, (0, 0), (0.0, 0.0));
+    }
 
     if let Some(view) = thumb {
         // §4.8: the thumbnail rule into `size=`, else `res=` (or `scale=`),
@@ -337,7 +389,14 @@ fn scale_step(
                 (0, h) => f64::from(h) / c.1,
                 (w, h) => (f64::from(w) / c.0).min(f64::from(h) / c.1),
             };
-            let mut step = framed(ScaleBy::Size, k, (s.w, s.h), (0.0, 0.0))?;
+            // Other layers are the fitted content itself; layer 0's explicit
+            // size is the canvas, with the content centred in it (§4.1).
+            let frame = if source.index == 0 {
+                (s.w, s.h)
+            } else {
+                (0, 0)
+            };
+            let mut step = framed(ScaleBy::Size, k, frame, (0.0, 0.0))?;
             // Rounding must not make the fitted content overflow its box.
             step.content = (
                 step.content.0.min(step.frame.0),

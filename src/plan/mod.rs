@@ -69,6 +69,7 @@ mod view;
 
 pub use error::PlanError;
 pub use input::{CatalogAttributes, PlanInput, ThumbAlign, ThumbType};
+pub use layer::LayerSource;
 
 use crate::protocol::Request;
 use crate::protocol::ast::{Command, CommandName, FitMode, Flip, ReqType, Target};
@@ -333,6 +334,47 @@ impl Plan {
             },
         }
     }
+}
+
+/// A layer other than 0: its transform and where its rect lands on the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerPlan {
+    pub index: u32,
+    /// Crop, scale, flip, rotate, extend and origin, in the layer's own pixels.
+    pub geometry: Layer0Plan,
+    /// The canvas position of the layer rect's top-left (§4.4 step 4):
+    /// layer 0's origin plus `pos` (or `posN` × layer 0's size) minus this
+    /// layer's origin, rounded to whole pixels.
+    pub position: (i64, i64),
+}
+
+/// Plans layer `source.index` (≥ 1) of a request whose layer 0 is `layer0`.
+pub fn plan_layer(
+    request: &Request,
+    input: &PlanInput,
+    source: LayerSource,
+    layer0: &Layer0Plan,
+) -> Result<LayerPlan, PlanError> {
+    let canvas = layer0.size;
+    let source = LayerSource {
+        canvas: Some(canvas),
+        ..source
+    };
+    let geometry = layer::plan_geometry(request, input, source, None)?;
+    let target = Target::Layer(source.index);
+    let pos = match request.get(target, CommandName::Pos) {
+        Some(Command::Pos(p)) => (f64::from(p.x), f64::from(p.y)),
+        Some(Command::PosN(p)) => (p.x * f64::from(canvas.0), p.y * f64::from(canvas.1)),
+        _ => (0.0, 0.0),
+    };
+    let x = layer0.origin.0 + pos.0 - geometry.origin.0;
+    let y = layer0.origin.1 + pos.1 - geometry.origin.1;
+    let clamp = |v: f64| v.round().clamp(-layer::MAX_DIM, layer::MAX_DIM) as i64;
+    Ok(LayerPlan {
+        index: source.index,
+        geometry,
+        position: (clamp(x), clamp(y)),
+    })
 }
 
 /// Plans `request` for a layer-0 source of `input.source` pixels.

@@ -133,6 +133,7 @@ pub fn render(source: &[u8], input: &RenderInput<'_>) -> Result<Encoded, RenderE
             source: (probe.width, probe.height),
             attributes: input.attributes.clone(),
             nested: false,
+            layer0_sourced: true,
             client_dpr: None,
         },
     )?;
