@@ -9,6 +9,7 @@
 //! [`geometry`] and [`ops`] on [`Canvas`]es, [`encode`] the reply.
 
 pub mod canvas;
+pub mod composite;
 pub mod decode;
 pub mod encode;
 pub mod geometry;
