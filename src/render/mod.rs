@@ -16,6 +16,7 @@ pub mod geometry;
 pub mod ops;
 pub mod pipeline;
 pub mod quantize;
+pub mod text;
 
 pub use canvas::Canvas;
 
