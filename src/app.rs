@@ -16,6 +16,7 @@ use crate::catalog::{
 };
 use crate::config::Limits;
 use crate::ips::{self, Ips};
+use crate::job::{JobError, Record, RecordKind, Resolver};
 use crate::render::{self, RenderError};
 
 /// Why the data directory could not be opened.
@@ -66,8 +67,9 @@ pub enum ResolveError {
 pub struct Resolved {
     /// `Company/name`, the value of `$object$`.
     pub object: String,
-    /// The owner image's file.
-    pub bytes: Vec<u8>,
+    /// The owner image's file; none for a template.
+    pub bytes: Option<Arc<Vec<u8>>>,
+    pub kind: RecordKind,
     /// `catalog::Modifier` of the record.
     pub modifier: String,
     /// `catalog::PostModifier` of the record.
@@ -105,7 +107,9 @@ const DEMO_VIEWS: [(&str, AssetType, &str, &str); 2] = [
         "photo-sale",
         AssetType::LayerView,
         "photo",
-        "layer=1&text={\\rtf1\\ansi\\fs48\\b+SALE+-30%25}&pos=0,-100",
+        "layer=1&src=logo&size=90,90&posN=0.35,-0.3\
+         &layer=2&text={\\rtf1\\ansi\\fs56\\b{\\colortbl;\\red255\\green255\\blue255;}\\cf1+SALE+\\u8722?30%25}\
+         &posN=0,0.28&effect=-1&$shadow$",
     ),
 ];
 
@@ -218,7 +222,8 @@ impl App {
     /// Resolves `/is/image/{company}/{name}` to the sources of a render.
     ///
     /// A derived asset renders its owner's file with its own Modifier and
-    /// PostModifier; if the owner is gone the asset is gone too.
+    /// PostModifier; if the owner is gone the asset is gone too. A template
+    /// has no file: its body is its Modifier.
     pub fn resolve(&self, company: &str, name: &str) -> Result<Resolved, ResolveError> {
         let object = format!("{company}/{name}");
         let not_found = || ResolveError::NotFound(object.clone());
@@ -230,30 +235,103 @@ impl App {
             .catalog
             .asset_by_name(company.id, name)?
             .ok_or_else(not_found)?;
-        let file_owner: Asset = match asset.asset_type {
-            AssetType::Image => asset.clone(),
+        self.resolve_asset(&company, asset).map_err(|e| match e {
+            ResolveError::NotFound(_) => not_found(),
+            other => other,
+        })
+    }
+
+    fn resolve_asset(&self, company: &Company, asset: Asset) -> Result<Resolved, ResolveError> {
+        let object = format!("{}/{}", company.name, asset.name);
+        let not_found = || ResolveError::NotFound(object.clone());
+        let (kind, file_owner) = match asset.asset_type {
+            AssetType::Image => (RecordKind::Image, Some(asset.clone())),
             AssetType::AdjustedView | AssetType::LayerView => {
                 let owner_id = asset.owner_id.ok_or_else(not_found)?;
-                self.catalog.asset(owner_id)?.ok_or_else(not_found)?
+                let owner = self.catalog.asset(owner_id)?.ok_or_else(not_found)?;
+                (RecordKind::Derived, Some(owner))
             }
-            AssetType::Template | AssetType::Watermark => {
-                return Err(ResolveError::Unsupported(format!(
-                    "{object} is a {}; templates are not rendered by this server yet",
-                    asset.asset_type
-                )));
-            }
+            AssetType::Template | AssetType::Watermark => (RecordKind::Template, None),
         };
-        let blob = file_owner.blob.as_deref().ok_or_else(not_found)?;
-        let bytes = self.blobs.get(blob).map_err(|e| match e {
-            BlobError::NotFound(_) => not_found(),
-            other => ResolveError::Blob(other),
-        })?;
+        let mut version = asset.version;
+        let bytes = match &file_owner {
+            Some(owner) => {
+                version = version.max(owner.version);
+                let blob = owner.blob.as_deref().ok_or_else(not_found)?;
+                let bytes = self.blobs.get(blob).map_err(|e| match e {
+                    BlobError::NotFound(_) => not_found(),
+                    other => ResolveError::Blob(other),
+                })?;
+                Some(Arc::new(bytes))
+            }
+            None => None,
+        };
         Ok(Resolved {
             object,
             bytes,
+            kind,
             modifier: asset.url_modifier,
             post_modifier: asset.url_post_modifier,
-            version: asset.version.max(file_owner.version),
+            version,
         })
+    }
+
+    /// A resolver for `src=`, `mask=` and `template=` ids of a request whose
+    /// path object is in `company` (§1.7: the id in that company first, then
+    /// `Company/name`).
+    pub fn resolver(&self, company: &str) -> AppResolver<'_> {
+        AppResolver {
+            app: self,
+            company: company.to_owned(),
+        }
+    }
+}
+
+/// Finds records for a render, in the main company first.
+pub struct AppResolver<'a> {
+    app: &'a App,
+    company: String,
+}
+
+impl AppResolver<'_> {
+    fn record(&self, company: &str, name: &str) -> Result<Option<Record>, JobError> {
+        let storage = |e: CatalogError| JobError::Refused(format!("catalog lookup failed: {e}"));
+        let Some(company) = self.app.catalog.company_by_name(company).map_err(storage)? else {
+            return Ok(None);
+        };
+        let Some(asset) = self
+            .app
+            .catalog
+            .asset_by_name(company.id, name)
+            .map_err(storage)?
+        else {
+            return Ok(None);
+        };
+        match self.app.resolve_asset(&company, asset) {
+            Ok(r) => Ok(Some(Record {
+                object: r.object,
+                kind: r.kind,
+                bytes: r.bytes,
+                modifier: r.modifier,
+                post_modifier: r.post_modifier,
+                anchor: None,
+            })),
+            Err(ResolveError::NotFound(_)) => Ok(None),
+            Err(e) => Err(JobError::Refused(e.to_string())),
+        }
+    }
+}
+
+impl Resolver for AppResolver<'_> {
+    fn find(&self, id: &str) -> Result<Option<Record>, JobError> {
+        // A leading `/` searches the default catalog, which is the same here.
+        let id = id.strip_prefix('/').unwrap_or(id);
+        if let Some(record) = self.record(&self.company, id)? {
+            return Ok(Some(record));
+        }
+        match id.split_once('/') {
+            Some((company, name)) => self.record(company, name),
+            None => Ok(None),
+        }
     }
 }

@@ -194,7 +194,7 @@ fn render(
                 request: request.strip_prefix('?').unwrap_or(request),
                 ..Default::default()
             };
-            rendition::job::render(&bytes, sources, &object, &config.limits)
+            rendition::job::render_file(&bytes, sources, &object, &config.limits)
                 .map_err(|e| e.to_string())?
         }
         None => {
@@ -210,7 +210,13 @@ fn render(
                 request: query,
                 post_modifier: &resolved.post_modifier,
             };
-            rendition::job::render(&resolved.bytes, sources, &resolved.object, &config.limits)
+            let resolver = app.resolver(company);
+            let ctx = rendition::job::Context {
+                resolver: &resolver,
+                limits: &config.limits,
+                fonts: rendition::render::text::FontSet::shared(),
+            };
+            rendition::job::render(resolved.bytes.clone(), sources, &resolved.object, &ctx)
                 .map_err(|e| e.to_string())?
         }
     };

@@ -7,18 +7,83 @@
 //! mean absolute difference per channel (0–255) the case accepts, and the
 //! request is a query string, or `modifier||request||post-modifier`.
 //!
+//! Lines `@record name kind modifier` define catalog records the cases can
+//! name in `src=`, `mask=` and `template=` (kind `image:fixture.png` or
+//! `template`); every fixture is also an image record named by its stem.
+//!
 //! On a mismatch the actual image and a difference image are written under
 //! `target/golden/` and their paths printed. `UPDATE_GOLDEN=1` rewrites the
 //! expectations of existing cases only; a new case fails until a person has
 //! looked at `target/golden/{name}.png` and copied it into place.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use image::RgbaImage;
 use libtest_mimic::{Arguments, Failed, Trial};
 use rendition::config::Limits;
 use rendition::job;
 use rendition::protocol::Sources;
+use rendition::render::text::FontSet;
+
+/// A catalog of the fixtures and the `@record` lines.
+struct Fixtures {
+    records: Vec<(String, String, String)>,
+}
+
+impl job::Resolver for Fixtures {
+    fn find(&self, id: &str) -> Result<Option<job::Record>, job::JobError> {
+        let name = id.rsplit('/').next().unwrap_or(id);
+        let file_record = |file: &str, modifier: &str| -> Option<job::Record> {
+            let bytes = std::fs::read(root().join("fixtures").join(file)).ok()?;
+            Some(job::Record {
+                object: format!("Golden/{name}"),
+                kind: job::RecordKind::Image,
+                bytes: Some(Arc::new(bytes)),
+                modifier: modifier.to_owned(),
+                post_modifier: String::new(),
+                anchor: None,
+            })
+        };
+        for (record, kind, modifier) in &self.records {
+            if record == name {
+                return Ok(match kind.strip_prefix("image:") {
+                    Some(file) => file_record(file, modifier),
+                    None => Some(job::Record {
+                        object: format!("Golden/{name}"),
+                        kind: job::RecordKind::Template,
+                        bytes: None,
+                        modifier: modifier.clone(),
+                        post_modifier: String::new(),
+                        anchor: None,
+                    }),
+                });
+            }
+        }
+        for ext in ["jpg", "png"] {
+            if let Some(r) = file_record(&format!("{name}.{ext}"), "") {
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn read_records() -> Vec<(String, String, String)> {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/golden/cases.txt")).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("@record "))
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            Some((
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+                parts.next().unwrap_or("").to_owned(),
+            ))
+        })
+        .collect()
+}
 
 struct Case {
     name: String,
@@ -35,7 +100,10 @@ fn read_cases() -> Vec<Case> {
     let text =
         std::fs::read_to_string(root().join("fixtures/golden/cases.txt")).unwrap_or_default();
     text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .filter(|l| {
+            let l = l.trim_start();
+            !l.is_empty() && !l.starts_with('#') && !l.starts_with('@')
+        })
         .filter_map(|line| {
             let mut parts = line.split_whitespace();
             Some(Case {
@@ -50,8 +118,12 @@ fn read_cases() -> Vec<Case> {
 
 /// Renders a case and decodes the reply.
 fn render_case(case: &Case) -> Result<RgbaImage, String> {
-    let bytes = std::fs::read(root().join("fixtures").join(&case.source))
-        .map_err(|e| format!("{}: {e}", case.source))?;
+    let bytes = if case.source == "-" {
+        Vec::new()
+    } else {
+        std::fs::read(root().join("fixtures").join(&case.source))
+            .map_err(|e| format!("{}: {e}", case.source))?
+    };
     let parts: Vec<&str> = case.request.split("||").collect();
     let sources = match parts.as_slice() {
         [m, r, p] => Sources {
@@ -65,13 +137,19 @@ fn render_case(case: &Case) -> Result<RgbaImage, String> {
         },
     };
     let stem = case.source.split('.').next().unwrap_or("source");
-    let encoded = job::render(
-        &bytes,
-        sources,
-        &format!("Golden/{stem}"),
-        &Limits::default(),
-    )
-    .map_err(|e| e.to_string())?;
+    let fixtures = Fixtures {
+        records: read_records(),
+    };
+    let limits = Limits::default();
+    let ctx = job::Context {
+        resolver: &fixtures,
+        limits: &limits,
+        fonts: FontSet::shared(),
+    };
+    // A source of `-` renders without a path object file (templates).
+    let source = (case.source != "-").then(|| Arc::new(bytes));
+    let encoded =
+        job::render(source, sources, &format!("Golden/{stem}"), &ctx).map_err(|e| e.to_string())?;
     image::load_from_memory(&encoded.bytes)
         .map(|i| i.to_rgba8())
         .map_err(|e| format!("cannot decode the {} reply: {e}", encoded.content_type))

@@ -27,7 +27,7 @@ fn ours(source: &[u8], query: &str) -> RgbaImage {
         request: query,
         ..Sources::default()
     };
-    let encoded = job::render(source, sources, "Check/source", &Limits::default()).unwrap();
+    let encoded = job::render_file(source, sources, "Check/source", &Limits::default()).unwrap();
     image::load_from_memory(&encoded.bytes).unwrap().to_rgba8()
 }
 

@@ -14,6 +14,7 @@ use super::{AppState, blocking};
 use crate::app::ResolveError;
 use crate::job::{self, JobError};
 use crate::protocol;
+use crate::render::text::FontSet;
 
 /// `GET /is/image/{company}/{*name}`.
 pub(crate) async fn image(
@@ -34,8 +35,17 @@ pub(crate) async fn image(
             request: &query,
             post_modifier: &resolved.post_modifier,
         };
-        job::render(&resolved.bytes, sources, &resolved.object, &app.limits).map_err(|e| match e {
-            JobError::Request(message) => HttpError::BadRequest(message),
+        let resolver = app.resolver(&company);
+        let ctx = job::Context {
+            resolver: &resolver,
+            limits: &app.limits,
+            fonts: FontSet::shared(),
+        };
+        job::render(resolved.bytes.clone(), sources, &resolved.object, &ctx).map_err(|e| match e {
+            JobError::Request(message) | JobError::Refused(message) => {
+                HttpError::BadRequest(message)
+            }
+            JobError::NotFound(object) => HttpError::ImageNotFound(object),
             JobError::Render(e) => HttpError::Render(e),
         })
     })

@@ -154,6 +154,7 @@ fn validate_modifiers(
     url_post_modifier: &str,
 ) -> Result<(), Fault> {
     let object = format!("{}/{name}", company.name);
+    let macros = crate::job::default_macros();
     let parsed = protocol::parse(
         protocol::Sources {
             modifier: url_modifier,
@@ -162,6 +163,7 @@ fn validate_modifiers(
         },
         &protocol::Options {
             object: Some(&object),
+            macros: Some(&macros),
             ..protocol::Options::default()
         },
     );

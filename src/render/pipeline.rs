@@ -1,38 +1,52 @@
-//! The render pipeline of a single-layer request (owner images and
-//! AdjustedView assets): decode → layer-0 transforms → composite operations →
-//! view and tile → final sharpening → encode, each step exactly as `plan`
-//! decided it.
+//! The render pipeline: plan every layer, decode → each layer's transforms,
+//! mask, operations and clip → composite in ascending order with opacity,
+//! blend mode and effects → composite operations → view and tile → final
+//! sharpening → encode, each step exactly as `plan` decided it.
+//!
+//! The caller (`job`) resolves every layer's content first — catalog images
+//! as undecoded bytes, nested requests and text as canvases — so this module
+//! never looks anything up.
 //!
 //! Before any pixel is touched, `unsupported` names every command this
 //! renderer cannot honour yet, so a request is either rendered faithfully or
 //! refused with a 403 that says why — never silently degraded. This module is
 //! synchronous CPU work: no I/O, no catalog, no async.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::composite::{self, EffectSpec};
 use super::encode::{self, EncodeSpec, Encoded};
 use super::geometry::{self, filter_for};
 use super::{Canvas, RenderError, decode, ops};
 use crate::config::Limits;
-use crate::plan::{self, CatalogAttributes, Plan, PlanInput};
+use crate::plan::{self, CatalogAttributes, Layer0Plan, LayerPlan, LayerSource, Plan, PlanInput};
+use crate::protocol::ast::{BlendMode, MaskUse};
 use crate::protocol::ast::{Cache, Color, Command, CommandName, Quality, ReqType, ResMode};
 use crate::protocol::{Request, Target};
 
 /// The name of the first command this renderer cannot honour, with the reason.
 pub fn unsupported(request: &Request) -> Option<String> {
-    for ((target, _), spanned) in &request.commands {
+    for spanned in request.commands.values() {
         let command = &spanned.value;
         let name = command.name();
-        let reason = match target {
-            Target::Layer(n) if *n > 0 => Some("layers other than layer 0"),
-            Target::Effect { .. } => Some("layer effects"),
-            _ => None,
-        };
-        if let Some(reason) = reason {
-            return Some(format!(
-                "{}= on {reason} is not supported by this server yet",
-                name.as_str()
-            ));
-        }
         let supported = match command {
+            Command::Src(_)
+            | Command::Mask(_)
+            | Command::MaskUse(_)
+            | Command::Text(_)
+            | Command::TextPs(_)
+            | Command::TextAttr(_)
+            | Command::SizeN(_)
+            | Command::Pos(_)
+            | Command::PosN(_)
+            | Command::BlendMode(_)
+            | Command::ClipPath(_)
+            | Command::ClipXPath(_)
+            | Command::Template(_) => true,
+            // Named embedded paths: our originals carry none, and unknown
+            // names are ignored (§3.4, §3.5).
+            Command::ClipPathE(_) | Command::ClipXPathE(_) | Command::CropPathE(_) => true,
             Command::Crop(_)
             | Command::CropN(_)
             | Command::Anchor(_)
@@ -110,39 +124,159 @@ pub fn unsupported(request: &Request) -> Option<String> {
     None
 }
 
-/// Everything a render needs besides the source bytes.
-#[derive(Clone, Debug)]
-pub struct RenderInput<'a> {
+/// A layer's content, before its transforms.
+pub enum Content {
+    /// An original, still encoded: decoded only after the plan is checked.
+    Bytes(Arc<Vec<u8>>),
+    /// Pixels at full resolution: a nested request's result, or text.
+    Pixels(Canvas),
+    /// A solid colour layer of a size.
+    Solid { size: (u32, u32), color: [u8; 4] },
+}
+
+/// One layer of a scene.
+pub struct LayerInput {
+    pub content: Content,
+    /// Whether the content is an image (crop and scale apply).
+    pub sourced: bool,
+    /// `mask=`, still encoded or already rendered.
+    pub mask: Option<Content>,
+    /// The default origin of text layers (point text sits on its baseline).
+    pub origin: Option<(f64, f64)>,
+    /// `catalog::Anchor` of the layer's source record.
+    pub anchor: Option<(i32, i32)>,
+}
+
+/// Everything a render needs: the merged request and its layers' content.
+pub struct Scene<'a> {
     pub request: &'a Request,
+    /// Every layer with content, by number; a layer without content is empty.
+    pub layers: BTreeMap<u32, LayerInput>,
     pub attributes: CatalogAttributes,
     pub limits: &'a Limits,
     /// A seed for `op_noise` and `dissolve`, so output is deterministic.
     pub seed: u64,
+    /// A nested request: no `MaxPix`/`DefaultPix`, no encoding.
+    pub nested: bool,
 }
 
-/// Plans and renders one single-layer request.
-pub fn render(source: &[u8], input: &RenderInput<'_>) -> Result<Encoded, RenderError> {
-    let request = input.request;
+fn content_size(content: &Content) -> Result<(u32, u32), RenderError> {
+    match content {
+        Content::Bytes(bytes) => {
+            let probe = decode::probe(bytes)?;
+            Ok((probe.width, probe.height))
+        }
+        Content::Pixels(canvas) => Ok(canvas.size()),
+        Content::Solid { size, .. } => Ok(*size),
+    }
+}
+
+/// Every layer's plan, checked before any pixel is decoded.
+struct ScenePlan {
+    plan: Plan,
+    layers: Vec<LayerPlan>,
+}
+
+fn plan_scene(scene: &Scene<'_>) -> Result<ScenePlan, RenderError> {
+    let request = scene.request;
+    let (size, sourced, anchor) = match scene.layers.get(&0) {
+        Some(layer) => (content_size(&layer.content)?, layer.sourced, layer.anchor),
+        None => {
+            return Err(RenderError::UnsupportedCommand(
+                "layer 0 has no content: give it src=, text= or color= with size=".to_owned(),
+            ));
+        }
+    };
+    let mut attributes = scene.attributes.clone();
+    if anchor.is_some() {
+        attributes.anchor = anchor;
+    }
+    let input = PlanInput {
+        source: size,
+        attributes,
+        nested: scene.nested,
+        layer0_sourced: sourced,
+        client_dpr: None,
+    };
+    let mut plan = plan::plan(request, &input)?;
+    if let Some(origin) = scene.layers.get(&0).and_then(|l| l.origin) {
+        if request.get(Target::Layer(0), CommandName::Origin).is_none() {
+            plan.layer0.origin = origin;
+        }
+    }
+    let mut layers = Vec::new();
+    for (&index, layer) in scene.layers.range(1..) {
+        if is_hidden(request, Target::Layer(index)) {
+            continue;
+        }
+        let source = LayerSource {
+            index,
+            size: content_size(&layer.content)?,
+            sourced: layer.sourced,
+            canvas: None,
+            anchor: layer.anchor,
+        };
+        let mut layer_plan = plan::plan_layer(request, &input, source, &plan.layer0)?;
+        if let (Some(origin), None) = (
+            layer.origin,
+            request.get(Target::Layer(index), CommandName::Origin),
+        ) {
+            // Text: the default origin is where the text model puts it (§4.6).
+            let (dx, dy) = (
+                origin.0 - layer_plan.geometry.origin.0,
+                origin.1 - layer_plan.geometry.origin.1,
+            );
+            layer_plan.geometry.origin = origin;
+            layer_plan.position.0 -= dx.round() as i64;
+            layer_plan.position.1 -= dy.round() as i64;
+        }
+        layers.push(layer_plan);
+    }
+    Ok(ScenePlan { plan, layers })
+}
+
+/// Plans and renders a request to an encoded reply.
+pub fn render(mut scene: Scene<'_>) -> Result<Encoded, RenderError> {
+    let request = scene.request;
     if let Some(message) = unsupported(request) {
         return Err(RenderError::UnsupportedCommand(message));
     }
-    let probe = decode::probe(source)?;
-    let plan = plan::plan(
-        request,
-        &PlanInput {
-            source: (probe.width, probe.height),
-            attributes: input.attributes.clone(),
-            nested: false,
-            layer0_sourced: true,
-            client_dpr: None,
-        },
-    )?;
-    let spec = encode_spec(request, &plan);
-    let source = decode::decode(source, input.limits)?;
-    let composite = composite(source, request, &plan, input.seed)?;
-    let mut reply = view(&composite, request, &plan)?;
-    final_view_ops(&mut reply, request, &plan);
+    let planned = plan_scene(&scene)?;
+    let spec = encode_spec(request, &planned.plan);
+    let composite = compose(&mut scene, &planned)?;
+    let mut reply = view(&composite, request, &planned.plan)?;
+    drop(composite);
+    final_view_ops(&mut reply, request, &planned.plan);
     Ok(encode::encode(&reply, &spec)?)
+}
+
+/// Plans and renders a nested request to pixels: its view, unencoded (§1.9).
+pub fn render_nested(mut scene: Scene<'_>) -> Result<Canvas, RenderError> {
+    let request = scene.request;
+    if let Some(message) = unsupported(request) {
+        return Err(RenderError::UnsupportedCommand(message));
+    }
+    let planned = plan_scene(&scene)?;
+    let composite = compose(&mut scene, &planned)?;
+    let mut reply = view(&composite, request, &planned.plan)?;
+    final_view_ops(&mut reply, request, &planned.plan);
+    Ok(reply)
+}
+
+/// Decodes (or takes) a layer's content at full resolution.
+fn materialize(content: Content, limits: &Limits) -> Result<Canvas, RenderError> {
+    match content {
+        Content::Bytes(bytes) => decode::decode(&bytes, limits),
+        Content::Pixels(canvas) => Ok(canvas),
+        Content::Solid { size, color } => Ok(Canvas::filled(size.0, size.1, color)),
+    }
+}
+
+fn is_hidden(request: &Request, target: Target) -> bool {
+    matches!(
+        request.get(target, CommandName::Hide),
+        Some(Command::Hide(true))
+    )
 }
 
 fn res_mode(request: &Request) -> Option<ResMode> {
@@ -159,78 +293,255 @@ fn color_of(request: &Request, target: Target, name: CommandName) -> Option<Colo
     }
 }
 
-/// Layer 0 through crop, scale, flip, rotate and extend (§4.3), then the
-/// composite-level operations (§4.5).
-fn composite(
+/// A layer's pixels through crop, scale, flip, rotate and extend (§4.3);
+/// `color=` fills behind it before the rotation.
+fn transform(
     source: Canvas,
+    geometry: &Layer0Plan,
     request: &Request,
-    plan: &Plan,
-    seed: u64,
+    target: Target,
 ) -> Result<Canvas, RenderError> {
-    let layer0 = &plan.layer0;
-    let layer = Target::Layer(0);
-    let hidden = matches!(
-        request.get(layer, CommandName::Hide),
-        Some(Command::Hide(true))
+    // 1. Crop (extension is transparent).
+    let cropped = geometry::crop(&source, geometry.crop);
+    drop(source);
+    // 2. Scale into the layer rect.
+    let step = geometry.scale;
+    let reducing = step.content.0 < cropped.width();
+    let scaled = geometry::resample(
+        &cropped,
+        (
+            0.0,
+            0.0,
+            f64::from(cropped.width()),
+            f64::from(cropped.height()),
+        ),
+        step.content.0,
+        step.content.1,
+        filter_for(res_mode(request), reducing),
+    )?;
+    drop(cropped);
+    let mut canvas = geometry::place(
+        &scaled,
+        step.frame.0,
+        step.frame.1,
+        step.offset.0,
+        step.offset.1,
     );
-    let mut canvas = if hidden {
-        Canvas::transparent(layer0.size.0, layer0.size.1)
-    } else {
-        // 1. Crop (extension is transparent).
-        let cropped = geometry::crop(&source, layer0.crop);
-        drop(source);
-        // 2. Scale into the layer rect.
-        let step = layer0.scale;
-        let reducing = step.content.0 < cropped.width();
-        let scaled = geometry::resample(
-            &cropped,
-            (
-                0.0,
-                0.0,
-                f64::from(cropped.width()),
-                f64::from(cropped.height()),
-            ),
-            step.content.0,
-            step.content.1,
-            filter_for(res_mode(request), reducing),
-        )?;
-        drop(cropped);
-        let mut canvas = geometry::place(
-            &scaled,
-            step.frame.0,
-            step.frame.1,
-            step.offset.0,
-            step.offset.1,
-        );
-        drop(scaled);
-        // 3. Flip.
-        if let Some(how) = layer0.flip {
-            geometry::flip(&mut canvas, how);
-        }
-        // `color=` fills transparent areas before rotation.
-        if let Some(color) = color_of(request, layer, CommandName::Color) {
-            geometry::fill_behind(&mut canvas, color.to_rgba8());
-        }
-        // 4. Rotate.
-        if let Some(rotate) = layer0.rotate {
-            canvas = geometry::rotate(&canvas, rotate.degrees, rotate.to);
-        }
-        // 5. Extend.
-        if let Some(sides) = layer0.extend {
-            canvas = geometry::place(&canvas, layer0.size.0, layer0.size.1, sides.left, sides.top);
-        }
-        canvas
-    };
-    // Pixel operations written on layer 0 itself, then its opacity and bgColor.
-    apply_ops(&mut canvas, request, layer, seed);
-    if let Some(Command::Opac(o)) = request.get(layer, CommandName::Opac) {
-        multiply_alpha(&mut canvas, opacity(o.opacity, o.fill));
+    drop(scaled);
+    // 3. Flip.
+    if let Some(how) = geometry.flip {
+        geometry::flip(&mut canvas, how);
     }
-    if let Some(color) = color_of(request, layer, CommandName::BgColor) {
+    // `color=` fills transparent areas before rotation (image and text layers).
+    if let Some(color) = color_of(request, target, CommandName::Color) {
         geometry::fill_behind(&mut canvas, color.to_rgba8());
     }
-    // The composite: with one layer, layer 0 itself.
-    apply_ops(&mut canvas, request, Target::Composite, seed);
+    // 4. Rotate.
+    if let Some(rotate) = geometry.rotate {
+        canvas = geometry::rotate(&canvas, rotate.degrees, rotate.to);
+    }
+    // 5. Extend.
+    if let Some(sides) = geometry.extend {
+        canvas = geometry::place(
+            &canvas,
+            geometry.size.0,
+            geometry.size.1,
+            sides.left,
+            sides.top,
+        );
+    }
+    Ok(canvas)
+}
+
+/// A layer ready to draw: transformed, masked, operated on, clipped and
+/// backed by `bgColor` (§3.4–§3.6).
+fn prepare_layer(
+    input: LayerInput,
+    geometry: &Layer0Plan,
+    request: &Request,
+    target: Target,
+    limits: &Limits,
+    seed: u64,
+) -> Result<Canvas, RenderError> {
+    let solid = matches!(input.content, Content::Solid { .. });
+    let source = materialize(input.content, limits)?;
+    let mut canvas = if solid {
+        // A solid layer is its colour at its final size; `color=` is its fill.
+        let mut c = source;
+        if let Some(rotate) = geometry.rotate {
+            c = geometry::rotate(&c, rotate.degrees, rotate.to);
+        }
+        if let Some(sides) = geometry.extend {
+            c = geometry::place(&c, geometry.size.0, geometry.size.1, sides.left, sides.top);
+        }
+        c
+    } else {
+        transform(source, geometry, request, target)?
+    };
+    if let Some(mask) = input.mask {
+        let mask = materialize(mask, limits)?;
+        let mask = geometry::resample(
+            &mask,
+            (0.0, 0.0, f64::from(mask.width()), f64::from(mask.height())),
+            canvas.width(),
+            canvas.height(),
+            filter_for(res_mode(request), true),
+        )?;
+        let mode = match request.get(target, CommandName::MaskUse) {
+            Some(Command::MaskUse(m)) => *m,
+            _ => MaskUse::Norm,
+        };
+        composite::apply_mask(&mut canvas, &mask, mode)?;
+    } else if let Some(Command::MaskUse(mode)) = request.get(target, CommandName::MaskUse) {
+        // Without a separate mask the layer's own alpha is the mask (§3.4).
+        composite::apply_mask_use(&mut canvas, *mode);
+    }
+    apply_ops(&mut canvas, request, target, seed);
+    if let Some(Command::ClipPath(path)) = request.get(target, CommandName::ClipPath) {
+        let exclude = match request.get(target, CommandName::ClipXPath) {
+            Some(Command::ClipXPath(x)) => Some(x),
+            _ => None,
+        };
+        composite::clip_path(&mut canvas, path, exclude, (0.0, 0.0));
+    }
+    if let Some(color) = color_of(request, target, CommandName::BgColor) {
+        geometry::fill_behind(&mut canvas, color.to_rgba8());
+    }
+    Ok(canvas)
+}
+
+/// The effects attached to a layer (§3.8), in index order. An effect's
+/// opacity is its parent's main opacity times its own (§3.5 `opac`).
+fn effects_of(request: &Request, parent: Option<u32>, parent_opacity: f64) -> Vec<EffectSpec> {
+    let mut effects: Vec<EffectSpec> = request
+        .all_targets()
+        .into_iter()
+        .filter_map(|t| match t {
+            Target::Effect { parent: p, index } if p == parent => Some((t, index)),
+            _ => None,
+        })
+        .map(|(t, index)| {
+            let get = |name| request.get(t, name);
+            let color = match get(CommandName::Color) {
+                Some(Command::Color(c)) => c.to_rgba8(),
+                _ => [0, 0, 0, 255],
+            };
+            let opacity = parent_opacity
+                * match get(CommandName::Opac) {
+                    Some(Command::Opac(o)) => opacity(o.opacity, o.fill),
+                    _ => 1.0,
+                };
+            EffectSpec {
+                index,
+                color,
+                opacity,
+                grow: match get(CommandName::OpGrow) {
+                    Some(Command::OpGrow(g)) => *g,
+                    _ => 0,
+                },
+                blur: match get(CommandName::OpBlur) {
+                    Some(Command::OpBlur(b)) => *b,
+                    _ => 0.0,
+                },
+                noise: match get(CommandName::OpNoise) {
+                    Some(Command::OpNoise(n)) => Some(*n),
+                    _ => None,
+                },
+                offset: match get(CommandName::Pos) {
+                    Some(Command::Pos(p)) => (i64::from(p.x), i64::from(p.y)),
+                    _ => (0, 0),
+                },
+                blend: match get(CommandName::BlendMode) {
+                    Some(Command::BlendMode(b)) => *b,
+                    _ => BlendMode::Norm,
+                },
+                mask_use: match get(CommandName::MaskUse) {
+                    Some(Command::MaskUse(m)) => *m,
+                    _ => MaskUse::Norm,
+                },
+            }
+        })
+        .collect();
+    effects.sort_by_key(|e| e.index);
+    effects
+}
+
+/// Layer 0 is the canvas; every other layer is drawn on it in ascending
+/// order with its opacity, blend mode and effects, clipped to the canvas;
+/// then the composite operations run (§4.1, §4.5).
+fn compose(scene: &mut Scene<'_>, planned: &ScenePlan) -> Result<Canvas, RenderError> {
+    let request = scene.request;
+    let plan = &planned.plan;
+    let layer0 = &plan.layer0;
+    let l0 = Target::Layer(0);
+    let input0 = scene.layers.remove(&0);
+    let mut layer0_pixels = match input0 {
+        Some(input) if !is_hidden(request, l0) => {
+            prepare_layer(input, layer0, request, l0, scene.limits, scene.seed)?
+        }
+        _ => Canvas::transparent(layer0.size.0, layer0.size.1),
+    };
+    if let Some(Command::Opac(o)) = request.get(l0, CommandName::Opac) {
+        multiply_alpha(&mut layer0_pixels, opacity(o.opacity, o.fill));
+    }
+    let mut effects0 = effects_of(request, Some(0), 1.0);
+    effects0.extend(effects_of(request, None, 1.0));
+    let mut canvas = if effects0.is_empty() {
+        layer0_pixels
+    } else {
+        let mut canvas = Canvas::transparent(layer0.size.0, layer0.size.1);
+        composite::draw_with_effects(
+            &mut canvas,
+            &layer0_pixels,
+            (0, 0),
+            1.0,
+            BlendMode::Norm,
+            &effects0,
+            scene.seed,
+        );
+        canvas
+    };
+    for layer_plan in &planned.layers {
+        let target = Target::Layer(layer_plan.index);
+        let Some(input) = scene.layers.remove(&layer_plan.index) else {
+            continue;
+        };
+        let pixels = prepare_layer(
+            input,
+            &layer_plan.geometry,
+            request,
+            target,
+            scene.limits,
+            scene.seed,
+        )?;
+        let (alpha, main) = match request.get(target, CommandName::Opac) {
+            Some(Command::Opac(o)) => (opacity(o.opacity, o.fill), f64::from(o.opacity) / 100.0),
+            _ => (1.0, 1.0),
+        };
+        let mode = match request.get(target, CommandName::BlendMode) {
+            Some(Command::BlendMode(b)) => *b,
+            _ => BlendMode::Norm,
+        };
+        let effects = effects_of(request, Some(layer_plan.index), main);
+        composite::draw_with_effects(
+            &mut canvas,
+            &pixels,
+            layer_plan.position,
+            alpha,
+            mode,
+            &effects,
+            scene.seed ^ u64::from(layer_plan.index).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        );
+    }
+    // The composite.
+    apply_ops(&mut canvas, request, Target::Composite, scene.seed);
+    if let Some(Command::ClipPath(path)) = request.get(Target::Composite, CommandName::ClipPath) {
+        let exclude = match request.get(Target::Composite, CommandName::ClipXPath) {
+            Some(Command::ClipXPath(x)) => Some(x),
+            _ => None,
+        };
+        composite::clip_path(&mut canvas, path, exclude, (0.0, 0.0));
+    }
     if let Some(Command::Opac(o)) = request.get(Target::Composite, CommandName::Opac) {
         multiply_alpha(&mut canvas, opacity(o.opacity, o.fill));
     }
