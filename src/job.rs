@@ -231,6 +231,7 @@ fn prepare(
             }
             Some(Command::TextPs(body)) => {
                 let (canvas, origin) = layout_text(&request, index, &body, true, ctx)?;
+                apply_text_angle(&mut request, index);
                 (Some(Content::Pixels(canvas)), false, origin)
             }
             _ if index == 0 && source.is_some() => (source.clone().map(Content::Bytes), true, None),
@@ -445,6 +446,34 @@ fn layout_text(
     // auto-sized and, like other layers, defaults to its centre.
     let origin = (ps && box_size.is_none()).then_some(laid_out.baseline_origin);
     Ok((laid_out.canvas, origin))
+}
+
+/// `textAngle=` turns a `textPs=` layer's text clockwise (§3.7); the layer
+/// rect grows to hold it, as `rotate=` does, and the two add up. It is
+/// ignored on `text=` layers.
+fn apply_text_angle(request: &mut Request, index: u32) {
+    let target = Target::Layer(index);
+    let Some(angle) = request
+        .commands
+        .get(&(target, CommandName::TextAngle))
+        .cloned()
+    else {
+        return;
+    };
+    let Command::TextAngle(degrees) = angle.value else {
+        return;
+    };
+    let rotate = match request.get(target, CommandName::Rotate) {
+        Some(Command::Rotate(r)) => *r,
+        _ => 0.0,
+    };
+    request.set(
+        target,
+        protocol::Spanned {
+            value: Command::Rotate(rotate + degrees),
+            span: angle.span,
+        },
+    );
 }
 
 /// A solid-colour layer: `color=` with `size=` (§4.2).

@@ -37,6 +37,7 @@ pub fn unsupported(request: &Request) -> Option<String> {
             | Command::Text(_)
             | Command::TextPs(_)
             | Command::TextAttr(_)
+            | Command::TextAngle(_)
             | Command::SizeN(_)
             | Command::Pos(_)
             | Command::PosN(_)
