@@ -62,14 +62,22 @@ pub enum ResolveError {
     Blob(#[from] BlobError),
 }
 
-/// What a render needs from the catalog.
+/// What a render needs from the catalog. The file itself is read by
+/// [`App::load`], only when a render needs it (a cache hit never does).
 #[derive(Clone, Debug)]
 pub struct Resolved {
     /// `Company/name`, the value of `$object$`.
     pub object: String,
-    /// The owner image's file; none for a template.
-    pub bytes: Option<Arc<Vec<u8>>>,
+    /// The blob of the owner image's file; none for a template.
+    pub blob: Option<String>,
     pub kind: RecordKind,
+    /// The asset ids it is made from: itself and its owner.
+    pub ids: Vec<i64>,
+    /// The newest change of the record or its owner, epoch milliseconds.
+    pub modified_ms: i64,
+    /// The source image's size (the owner's, for derived views).
+    pub width: u32,
+    pub height: u32,
     /// `catalog::Modifier` of the record.
     pub modifier: String,
     /// `catalog::PostModifier` of the record.
@@ -254,26 +262,57 @@ impl App {
             AssetType::Template | AssetType::Watermark => (RecordKind::Template, None),
         };
         let mut version = asset.version;
-        let bytes = match &file_owner {
+        let mut modified_ms = asset.modified_ms;
+        let mut ids = vec![asset.id];
+        let (blob, width, height) = match &file_owner {
             Some(owner) => {
                 version = version.max(owner.version);
-                let blob = owner.blob.as_deref().ok_or_else(not_found)?;
-                let bytes = self.blobs.get(blob).map_err(|e| match e {
-                    BlobError::NotFound(_) => not_found(),
-                    other => ResolveError::Blob(other),
-                })?;
-                Some(Arc::new(bytes))
+                modified_ms = modified_ms.max(owner.modified_ms);
+                if owner.id != asset.id {
+                    ids.push(owner.id);
+                }
+                let blob = owner.blob.clone().ok_or_else(not_found)?;
+                (Some(blob), owner.width, owner.height)
             }
-            None => None,
+            None => (None, 0, 0),
         };
         Ok(Resolved {
             object,
-            bytes,
+            blob,
             kind,
+            ids,
+            modified_ms,
+            width,
+            height,
             modifier: asset.url_modifier,
             post_modifier: asset.url_post_modifier,
             version,
         })
+    }
+
+    /// The `(company, name)` of the derived views among these asset ids, for
+    /// rendering their default view ahead of the first request.
+    pub fn derived_views(&self, ids: &[i64]) -> Vec<(String, String)> {
+        ids.iter()
+            .filter_map(|id| self.catalog.asset(*id).ok().flatten())
+            .filter(|a| a.asset_type.is_derived())
+            .filter_map(|a| {
+                let company = self.catalog.company(a.company_id).ok().flatten()?;
+                Some((company.name, a.name))
+            })
+            .collect()
+    }
+
+    /// Reads a resolved record's file; `None` for templates.
+    pub fn load(&self, resolved: &Resolved) -> Result<Option<Arc<Vec<u8>>>, ResolveError> {
+        let Some(blob) = &resolved.blob else {
+            return Ok(None);
+        };
+        match self.blobs.get(blob) {
+            Ok(bytes) => Ok(Some(Arc::new(bytes))),
+            Err(BlobError::NotFound(_)) => Err(ResolveError::NotFound(resolved.object.clone())),
+            Err(other) => Err(ResolveError::Blob(other)),
+        }
     }
 
     /// A resolver for `src=`, `mask=` and `template=` ids of a request whose
@@ -283,17 +322,27 @@ impl App {
         AppResolver {
             app: self,
             company: company.to_owned(),
+            seen: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
 
-/// Finds records for a render, in the main company first.
+/// Finds records for a render, in the main company first, and remembers
+/// which it found so the render cache knows what the reply depends on.
 pub struct AppResolver<'a> {
     app: &'a App,
     company: String,
+    seen: std::sync::Mutex<Vec<(Vec<i64>, i64)>>,
 }
 
 impl AppResolver<'_> {
+    /// The asset ids of every record found so far, and the newest change.
+    pub fn dependencies(&self) -> (Vec<i64>, i64) {
+        let seen = self.seen.lock().map(|s| s.clone()).unwrap_or_default();
+        let newest = seen.iter().map(|(_, m)| *m).max().unwrap_or(0);
+        (seen.into_iter().flat_map(|(ids, _)| ids).collect(), newest)
+    }
+
     fn record(&self, company: &str, name: &str) -> Result<Option<Record>, JobError> {
         let storage = |e: CatalogError| JobError::Refused(format!("catalog lookup failed: {e}"));
         let Some(company) = self.app.catalog.company_by_name(company).map_err(storage)? else {
@@ -307,18 +356,30 @@ impl AppResolver<'_> {
         else {
             return Ok(None);
         };
-        match self.app.resolve_asset(&company, asset) {
-            Ok(r) => Ok(Some(Record {
-                object: r.object,
-                kind: r.kind,
-                bytes: r.bytes,
-                modifier: r.modifier,
-                post_modifier: r.post_modifier,
-                anchor: None,
-            })),
-            Err(ResolveError::NotFound(_)) => Ok(None),
-            Err(e) => Err(JobError::Refused(e.to_string())),
+        let resolved = match self.app.resolve_asset(&company, asset) {
+            Ok(r) => r,
+            Err(ResolveError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(JobError::Refused(e.to_string())),
+        };
+        let bytes = match self.app.load(&resolved) {
+            Ok(b) => b,
+            Err(ResolveError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(JobError::Refused(e.to_string())),
+        };
+        let record = Record {
+            object: resolved.object,
+            kind: resolved.kind,
+            bytes,
+            modifier: resolved.modifier,
+            post_modifier: resolved.post_modifier,
+            anchor: None,
+            ids: resolved.ids,
+            modified_ms: resolved.modified_ms,
+        };
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.push((record.ids.clone(), record.modified_ms));
         }
+        Ok(Some(record))
     }
 }
 

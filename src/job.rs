@@ -62,6 +62,11 @@ pub struct Record {
     pub post_modifier: String,
     /// `catalog::Anchor`.
     pub anchor: Option<(i32, i32)>,
+    /// The catalog asset ids it was made from (itself and its owner), for
+    /// the render cache's invalidation.
+    pub ids: Vec<i64>,
+    /// When it (or its owner's file) last changed, in epoch milliseconds.
+    pub modified_ms: i64,
 }
 
 /// Finds the records that `src=`, `mask=` and `template=` name (§1.7).
@@ -100,12 +105,30 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// How a job renders.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// `req=mask`: reply the alpha channel as a gray image (§3.9).
+    pub mask: bool,
+}
+
 /// Renders a request for `object`, whose file (if any) is `source`.
 pub fn render(
     source: Option<Arc<Vec<u8>>>,
     sources: Sources<'_>,
     object: &str,
     ctx: &Context<'_>,
+) -> Result<Encoded, JobError> {
+    render_with(source, sources, object, ctx, Options::default())
+}
+
+/// Renders with options.
+pub fn render_with(
+    source: Option<Arc<Vec<u8>>>,
+    sources: Sources<'_>,
+    object: &str,
+    ctx: &Context<'_>,
+    options: Options,
 ) -> Result<Encoded, JobError> {
     let (request, scene_layers, seed) = prepare(source, sources, object, None, ctx, 0)?;
     let scene = Scene {
@@ -115,8 +138,32 @@ pub fn render(
         limits: ctx.limits,
         seed,
         nested: false,
+        mask_only: options.mask,
     };
     Ok(pipeline::render(scene)?)
+}
+
+/// The reply a request would get, without rendering it: width, height and
+/// MIME type (`req=props`).
+pub fn describe(
+    source: Option<Arc<Vec<u8>>>,
+    sources: Sources<'_>,
+    object: &str,
+    ctx: &Context<'_>,
+) -> Result<(u32, u32, &'static str), JobError> {
+    let (request, scene_layers, seed) = prepare(source, sources, object, None, ctx, 0)?;
+    let mime = request.fmt().map_or("image/jpeg", |f| f.kind.mime());
+    let scene = Scene {
+        request: &request,
+        layers: scene_layers,
+        attributes: CatalogAttributes::from_limits(ctx.limits),
+        limits: ctx.limits,
+        seed,
+        nested: false,
+        mask_only: false,
+    };
+    let (width, height) = pipeline::describe(&scene)?;
+    Ok((width, height, mime))
 }
 
 /// Renders with no catalog: a loose file and a query (the `render --input`
@@ -405,6 +452,7 @@ fn render_nested_source(
         limits: ctx.limits,
         seed,
         nested: true,
+        mask_only: false,
     };
     Ok(pipeline::render_nested(scene)?)
 }

@@ -6,11 +6,14 @@
 //! wires both to the network. No layer reaches into a layer above it.
 
 pub mod app;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod ips;
 pub mod job;
+pub mod metrics;
 pub mod plan;
 pub mod protocol;
 pub mod render;
+pub mod serve;

@@ -4,6 +4,7 @@
 //! builds the configuration and hands it to the library. It must never hold
 //! logic of its own.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,10 +12,15 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use rendition::app::App;
-use rendition::config::ServeConfig;
+use rendition::config::{CommonFlags, LogFormat, Overrides, ServeConfig, ServeFlags};
 use rendition::http::AppState;
+use tracing_subscriber::EnvFilter;
 
 /// An image server speaking the Scene7 Image Serving URL protocol.
+///
+/// Every setting is read from its flag, else its RENDITION_* environment
+/// variable, else the TOML file of --config (or RENDITION_CONFIG), else its
+/// default; see the README's Configuration section.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Cli {
@@ -26,15 +32,8 @@ struct Cli {
 enum Command {
     /// Serve images and the IPS API over HTTP.
     Serve {
-        /// Address to listen on [default: 127.0.0.1:8080, or RENDITION_LISTEN].
-        #[arg(long, value_name = "ADDR")]
-        listen: Option<SocketAddr>,
-        /// Data directory, created if missing [default: ./data, or RENDITION_DATA].
-        #[arg(long = "data", value_name = "DIR")]
-        data_dir: Option<PathBuf>,
-        /// Do not seed the Demo company into an empty catalog.
-        #[arg(long)]
-        no_demo: bool,
+        #[command(flatten)]
+        flags: ServeFlags,
     },
     /// Render one request without a server, to a file.
     ///
@@ -44,14 +43,13 @@ enum Command {
         /// A loose image file to render instead of a catalog object.
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
-        /// Data directory [default: ./data, or RENDITION_DATA].
-        #[arg(long = "data", value_name = "DIR")]
-        data_dir: Option<PathBuf>,
         /// The request: `wid=300&fmt=png`, or `Company/name?wid=300`.
         request: String,
         /// Where to write the reply image.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        flags: CommonFlags,
     },
     /// Import every image file of a directory as owner images of a company.
     Import {
@@ -61,60 +59,47 @@ enum Command {
         /// Folder inside the company, e.g. `products/shoes/` [default: the root].
         #[arg(long)]
         folder: Option<String>,
-        /// Data directory [default: ./data, or RENDITION_DATA].
-        #[arg(long = "data", value_name = "DIR")]
-        data_dir: Option<PathBuf>,
         /// The directory to import.
         dir: PathBuf,
+        #[command(flatten)]
+        flags: CommonFlags,
     },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Serve {
-            listen,
-            data_dir,
-            no_demo,
-        } => {
-            let mut config = ServeConfig::from_env();
-            if let Some(listen) = listen {
-                config.listen = listen;
-            }
-            if let Some(data_dir) = data_dir {
-                config.data_dir = data_dir;
-            }
-            config.seed_demo &= !no_demo;
-            serve(config).await
+    let overrides = match &cli.command {
+        Command::Serve { flags } => Overrides::from(flags.clone()),
+        Command::Render { flags, .. } | Command::Import { flags, .. } => {
+            Overrides::from(flags.clone())
         }
+    };
+    let config = match ServeConfig::load(&overrides) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(message) = init_logging(&config) {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
+    let result = match cli.command {
+        Command::Serve { .. } => serve(config).await,
         Command::Render {
             input,
-            data_dir,
             request,
             output,
-        } => {
-            let mut config = ServeConfig::from_env();
-            if let Some(data_dir) = data_dir {
-                config.data_dir = data_dir;
-            }
-            render(&config, input.as_deref(), &request, &output)
-        }
+            ..
+        } => render(&config, input.as_deref(), &request, &output),
         Command::Import {
             company,
             folder,
-            data_dir,
             dir,
-        } => {
-            let mut config = ServeConfig::from_env();
-            if let Some(data_dir) = data_dir {
-                config.data_dir = data_dir;
-            }
-            import(&config, &company, folder.as_deref(), &dir)
-        }
+            ..
+        } => import(&config, &company, folder.as_deref(), &dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,6 +108,21 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to stdout in the configured format, filtered by `RUST_LOG`; colours
+/// only on a terminal.
+fn init_logging(config: &ServeConfig) -> Result<(), String> {
+    let filter = EnvFilter::try_new(&config.log_filter)
+        .map_err(|e| format!("RUST_LOG={:?}: {e}", config.log_filter))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
+    let installed = match config.log_format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    installed.map_err(|e| format!("cannot set up logging: {e}"))
 }
 
 async fn serve(config: ServeConfig) -> Result<(), String> {
@@ -216,7 +216,8 @@ fn render(
                 limits: &config.limits,
                 fonts: rendition::render::text::FontSet::shared(),
             };
-            rendition::job::render(resolved.bytes.clone(), sources, &resolved.object, &ctx)
+            let bytes = app.load(&resolved).map_err(|e| e.to_string())?;
+            rendition::job::render(bytes, sources, &resolved.object, &ctx)
                 .map_err(|e| e.to_string())?
         }
     };

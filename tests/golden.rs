@@ -43,6 +43,8 @@ impl job::Resolver for Fixtures {
                 modifier: modifier.to_owned(),
                 post_modifier: String::new(),
                 anchor: None,
+                ids: Vec::new(),
+                modified_ms: 0,
             })
         };
         for (record, kind, modifier) in &self.records {
@@ -56,6 +58,8 @@ impl job::Resolver for Fixtures {
                         modifier: modifier.clone(),
                         post_modifier: String::new(),
                         anchor: None,
+                        ids: Vec::new(),
+                        modified_ms: 0,
                     }),
                 });
             }

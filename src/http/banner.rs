@@ -1,15 +1,42 @@
 //! The banner answered by a bare `GET /is/image` (spec §3.9).
 //!
-//! It is a Java-properties text: `#S7Z OK`, a date line, then `copyright=`.
-//! This module must never touch the catalog or the renderer.
+//! It is a Java-properties text: `#S7Z OK`, a date line, then `copyright=`;
+//! `req=catalogprops` on it answers the default attributes. This module must
+//! never touch the catalog or the renderer.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::{RawQuery, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 
-/// `GET /is/image`: tells a client that Image Serving is up.
-pub(crate) async fn banner() -> impl IntoResponse {
+use super::AppState;
+use crate::serve::props::{self, Encoding, java_date};
+
+/// `GET /is/image`: tells a client that Image Serving is up; with
+/// `req=catalogprops` it answers the default catalog's attributes (§3.9).
+pub(crate) async fn banner(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let query = query.unwrap_or_default();
+    let parsed = crate::protocol::parse_query(&query);
+    if let Some(req) = parsed.request.req() {
+        if req.kind == crate::protocol::ast::ReqType::CatalogProps {
+            let handler = match parsed.request.global(crate::protocol::CommandName::Handler) {
+                Some(crate::protocol::Command::Handler(h)) => Some(h.as_str()),
+                _ => None,
+            };
+            let encoding = Encoding::from_request(req.format, handler, None);
+            let (mime, body) = props::encode(
+                &state.service().catalog_props(),
+                &encoding,
+                SystemTime::now(),
+            );
+            return ([(header::CONTENT_TYPE, mime)], body).into_response();
+        }
+    }
+    banner_text().into_response()
+}
+
+fn banner_text() -> impl IntoResponse {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -27,46 +54,9 @@ pub(crate) async fn banner() -> impl IntoResponse {
     )
 }
 
-/// Formats Unix seconds as Java's `Date.toString()` in UTC, as Scene7's
-/// property replies do: `Thu Jan 01 00:00:00 UTC 1970`.
-fn java_date(seconds: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = seconds / 86_400;
-    let secs = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        day,
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        year
-    )
-}
-
-/// Converts days since 1970-01-01 to (year, month 1–12, day 1–31), after
-/// Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::java_date;
+    use crate::serve::props::java_date;
 
     #[test]
     fn dates_print_like_java() {

@@ -22,6 +22,9 @@ pub enum HttpError {
     /// Rendering failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// Too busy or too slow: a quick 503 the client may retry.
+    #[error("{0}")]
+    Unavailable(String),
     /// A JSON API error with its status.
     #[error("{1}")]
     Api(StatusCode, String),
@@ -55,8 +58,21 @@ impl IntoResponse for HttpError {
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return response;
         }
+        if let HttpError::Unavailable(message) = &self {
+            let mut response = (StatusCode::SERVICE_UNAVAILABLE, message.clone()).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
         let status = match &self {
-            HttpError::Api(..) | HttpError::Unauthorized => StatusCode::FORBIDDEN,
+            HttpError::Api(..) | HttpError::Unauthorized | HttpError::Unavailable(_) => {
+                StatusCode::FORBIDDEN
+            }
             HttpError::ImageNotFound(_) | HttpError::BadRequest(_) | HttpError::Render(_) => {
                 StatusCode::FORBIDDEN
             }

@@ -5,56 +5,108 @@
 //! strings around the raw query (order matters, so it is kept as a string),
 //! and renders on the blocking pool. It never decodes or encodes pixels itself.
 
+use axum::body::Body;
 use axum::extract::{Path as UrlPath, RawQuery, State};
-use axum::http::header;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::AppState;
 use super::error::HttpError;
-use super::{AppState, blocking};
-use crate::app::ResolveError;
-use crate::job::{self, JobError};
-use crate::protocol;
-use crate::render::text::FontSet;
+use crate::cache::Outcome;
+use crate::serve::{Conditional, Reply, ServeError};
+
+/// The conditional headers of a request (§6.1).
+fn conditional(headers: &HeaderMap) -> Conditional {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    Conditional {
+        if_none_match: text(header::IF_NONE_MATCH),
+        if_modified_since: text(header::IF_MODIFIED_SINCE)
+            .and_then(|v| httpdate::parse_http_date(&v).ok()),
+    }
+}
+
+/// Turns a served reply into a response.
+pub(crate) fn respond(reply: Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&reply.content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
+    }
+    for (name, value) in reply.headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    response
+}
 
 /// `GET /is/image/{company}/{*name}`.
 pub(crate) async fn image(
     State(state): State<AppState>,
     UrlPath((company, name)): UrlPath<(String, String)>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, HttpError> {
-    let app = state.app().clone();
-    let query = query.unwrap_or_default();
-    let rendered = blocking(move || {
-        let resolved = app.resolve(&company, &name).map_err(|e| match e {
-            ResolveError::NotFound(object) => HttpError::ImageNotFound(object),
-            ResolveError::Unsupported(message) => HttpError::BadRequest(message),
-            other => HttpError::Internal(other.to_string()),
-        })?;
-        let sources = protocol::Sources {
-            modifier: &resolved.modifier,
-            request: &query,
-            post_modifier: &resolved.post_modifier,
-        };
-        let resolver = app.resolver(&company);
-        let ctx = job::Context {
-            resolver: &resolver,
-            limits: &app.limits,
-            fonts: FontSet::shared(),
-        };
-        job::render(resolved.bytes.clone(), sources, &resolved.object, &ctx).map_err(|e| match e {
-            JobError::Request(message) | JobError::Refused(message) => {
-                HttpError::BadRequest(message)
+    let service = state.service().clone();
+    let result = service
+        .image(
+            company,
+            name,
+            query.unwrap_or_default(),
+            conditional(&headers),
+        )
+        .await;
+    let metrics = state.metrics();
+    match &result {
+        Ok((_, served)) => match served.outcome {
+            Some(Outcome::Hit) => metrics.cache_hit(),
+            Some(Outcome::Rendered) => {
+                metrics.cache_miss();
+                if let Some(seconds) = served.render_seconds {
+                    metrics.observe_render(seconds);
+                }
             }
-            JobError::NotFound(object) => HttpError::ImageNotFound(object),
-            JobError::Render(e) => HttpError::Render(e),
-        })
-    })
-    .await??;
-    Ok((
-        [(header::CONTENT_TYPE, rendered.content_type)],
-        rendered.bytes,
-    )
-        .into_response())
+            Some(Outcome::Joined) => {
+                metrics.cache_miss();
+                metrics.single_flight_joined();
+            }
+            None => {}
+        },
+        Err(ServeError::Overloaded) => metrics.queue_rejected(),
+        Err(_) => {}
+    }
+    let stats = service.cache.stats();
+    metrics.set_cache_bytes(stats.bytes);
+    metrics.set_cache_entries(stats.entries);
+    metrics.cache_evicted(stats.evicted);
+    metrics.set_queue_depth(service.pool.depth());
+    let (reply, _) = result.map_err(HttpError::from)?;
+    Ok(respond(reply))
+}
+
+impl From<ServeError> for HttpError {
+    fn from(e: ServeError) -> Self {
+        match e {
+            ServeError::NotFound(object) => HttpError::ImageNotFound(object),
+            ServeError::Refused(message) => HttpError::BadRequest(message),
+            ServeError::Overloaded => HttpError::Unavailable(e.to_string()),
+            ServeError::Timeout(_) => HttpError::Unavailable(e.to_string()),
+            ServeError::Internal(detail) => HttpError::Internal(detail),
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        respond(self)
+    }
 }
 
 /// `GET /is/image/{name}`: an object with no company; there is no default

@@ -40,6 +40,22 @@ pub(crate) async fn soap(
     let basic = basic_credentials(&headers);
     let app = state.app().clone();
     let reply = blocking(move || app.ips.handle(&body, basic)).await?;
+    // A catalog write makes every render made from the changed assets
+    // unreachable at once; derived views may be rendered ahead of time.
+    let service = state.service().clone();
+    service.invalidate(&reply.changes.assets);
+    if service.settings.prerender && !reply.changes.assets.is_empty() {
+        let ids = reply.changes.assets.clone();
+        let app = state.app().clone();
+        tokio::spawn(async move {
+            let views = blocking(move || app.derived_views(&ids))
+                .await
+                .unwrap_or_default();
+            for (company, name) in views {
+                service.prerender(company, name).await;
+            }
+        });
+    }
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok((
         status,

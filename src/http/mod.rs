@@ -15,29 +15,58 @@ mod upload;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::body::HttpBody as _;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use tokio::net::TcpListener;
 
 use crate::app::App;
 use crate::config::Limits;
+use crate::metrics::Metrics;
+use crate::serve::{Service, Settings};
 use error::HttpError;
 
 /// State shared by every handler. Cloning it is cheap.
 #[derive(Clone)]
 pub struct AppState {
     app: Arc<App>,
+    service: Arc<Service>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
+    /// State with the default serving settings.
     pub fn new(app: Arc<App>) -> Self {
-        AppState { app }
+        AppState::with_settings(app, Settings::default())
+    }
+
+    pub fn with_settings(app: Arc<App>, settings: Settings) -> Self {
+        let service = Arc::new(Service::new(Arc::clone(&app), settings));
+        AppState {
+            app,
+            service,
+            metrics: Arc::new(Metrics::new()),
+        }
     }
 
     pub fn app(&self) -> &Arc<App> {
         &self.app
+    }
+
+    /// The serving state: render cache and worker pool.
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// The metrics registry `GET /metrics` exposes.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Limits applied to every request.
@@ -71,12 +100,58 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/companies/{company}/images/{*name}",
             put(upload::put_image).delete(upload::delete_image),
         )
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; version=0.0.4"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        state.metrics.render_text(),
+    )
+        .into_response()
+}
+
+/// Times every request, counts it under its route template (`unmatched`
+/// when no route matched, so raw paths never become labels) and writes one
+/// access-log line at `info`.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().clone();
+    let target = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    state
+        .metrics
+        .observe_request(&route, method.as_str(), status, elapsed.as_secs_f64());
+    tracing::info!(
+        target: "rendition::access",
+        method = %method,
+        path = %target,
+        status,
+        ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+        bytes = response.body().size_hint().exact(),
+        "request"
+    );
+    response
 }
 
 /// Serves on `listener` until Ctrl-C or SIGTERM; in-flight requests finish.

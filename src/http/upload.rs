@@ -119,6 +119,7 @@ pub(crate) async fn put_image(
     let body = body.map_err(|e| api(e.status(), e.body_text()))?;
     let credentials = basic_credentials(&headers);
     let app = state.app().clone();
+    let service = state.service().clone();
     blocking(move || {
         let (user, company) = authorize(&app, credentials, &company)?;
         let folder = target_folder(&app, &company, query.as_deref())?;
@@ -134,6 +135,9 @@ pub(crate) async fn put_image(
                 }
                 other => HttpError::Internal(other.to_string()),
             })?;
+        let mut changed = stored.touched.clone();
+        changed.push(stored.asset.id);
+        service.invalidate(&changed);
         let status = if stored.created {
             StatusCode::CREATED
         } else {
@@ -160,6 +164,7 @@ pub(crate) async fn delete_image(
 ) -> Result<Response, HttpError> {
     let credentials = basic_credentials(&headers);
     let app = state.app().clone();
+    let service = state.service().clone();
     blocking(move || {
         let (_, company) = authorize(&app, credentials, &company)?;
         let internal = |e: crate::catalog::CatalogError| HttpError::Internal(e.to_string());
@@ -169,6 +174,7 @@ pub(crate) async fn delete_image(
             .map_err(internal)?
             .ok_or_else(|| api(StatusCode::NOT_FOUND, format!("image '{name}' not found")))?;
         let deleted = app.catalog.delete_asset(asset.id).map_err(internal)?;
+        service.invalidate(&deleted.ids);
         for blob in &deleted.orphaned_blobs {
             if let Err(e) = app.blobs.remove(blob) {
                 tracing::warn!("could not remove blob {blob}: {e}");

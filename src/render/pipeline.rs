@@ -110,7 +110,10 @@ pub fn unsupported(request: &Request) -> Option<String> {
             Command::IccEmbed(on) | Command::PathEmbed(on) | Command::XmpEmbed(on) => !on,
             Command::Bfc(on) | Command::Network(on) => !on,
             Command::Locale(l) => l.is_empty(),
-            Command::Req(r) => matches!(r.kind, ReqType::Img | ReqType::Tmb),
+            Command::Req(r) => matches!(
+                r.kind,
+                ReqType::Img | ReqType::Tmb | ReqType::Mask | ReqType::Props
+            ),
             _ => false,
         };
         if !supported {
@@ -159,6 +162,8 @@ pub struct Scene<'a> {
     pub seed: u64,
     /// A nested request: no `MaxPix`/`DefaultPix`, no encoding.
     pub nested: bool,
+    /// `req=mask`: reply the alpha channel as gray.
+    pub mask_only: bool,
 }
 
 fn content_size(content: &Content) -> Result<(u32, u32), RenderError> {
@@ -236,6 +241,14 @@ fn plan_scene(scene: &Scene<'_>) -> Result<ScenePlan, RenderError> {
     Ok(ScenePlan { plan, layers })
 }
 
+/// Plans a request without rendering it: the reply's size.
+pub fn describe(scene: &Scene<'_>) -> Result<(u32, u32), RenderError> {
+    if let Some(message) = unsupported(scene.request) {
+        return Err(RenderError::UnsupportedCommand(message));
+    }
+    Ok(plan_scene(scene)?.plan.reply_size())
+}
+
 /// Plans and renders a request to an encoded reply.
 pub fn render(mut scene: Scene<'_>) -> Result<Encoded, RenderError> {
     let request = scene.request;
@@ -243,11 +256,31 @@ pub fn render(mut scene: Scene<'_>) -> Result<Encoded, RenderError> {
         return Err(RenderError::UnsupportedCommand(message));
     }
     let planned = plan_scene(&scene)?;
-    let spec = encode_spec(request, &planned.plan);
+    let mut spec = encode_spec(request, &planned.plan);
     let composite = compose(&mut scene, &planned)?;
     let mut reply = view(&composite, request, &planned.plan)?;
     drop(composite);
     final_view_ops(&mut reply, request, &planned.plan);
+    if scene.mask_only {
+        // §3.9 req=mask: the alpha channel, gray by default.
+        for p in reply.data_mut().chunks_exact_mut(4) {
+            let a = p[3];
+            p.copy_from_slice(&[a, a, a, 255]);
+        }
+        if spec.format.pixel_type.is_none()
+            && !matches!(
+                spec.format.kind,
+                crate::protocol::ast::FormatKind::Png8
+                    | crate::protocol::ast::FormatKind::Png8Alpha
+                    | crate::protocol::ast::FormatKind::Webp
+                    | crate::protocol::ast::FormatKind::WebpAlpha
+                    | crate::protocol::ast::FormatKind::Avif
+                    | crate::protocol::ast::FormatKind::AvifAlpha
+            )
+        {
+            spec.format.pixel_type = Some(crate::protocol::ast::PixelType::Gray);
+        }
+    }
     Ok(encode::encode(&reply, &spec)?)
 }
 

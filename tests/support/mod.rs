@@ -19,6 +19,7 @@ pub const ADMIN_PASSWORD: &str = "admin-secret";
 pub struct Server {
     pub addr: SocketAddr,
     pub app: Arc<App>,
+    pub state: AppState,
     pub data: PathBuf,
 }
 
@@ -48,6 +49,11 @@ pub async fn start() -> Server {
 }
 
 pub async fn start_with(limits: Limits) -> Server {
+    start_full(limits, rendition::serve::Settings::default()).await
+}
+
+/// Starts a server with explicit limits and serving settings.
+pub async fn start_full(limits: Limits, settings: rendition::serve::Settings) -> Server {
     let data = fresh_dir();
     let app = App::open(&data, limits).expect("open data dir");
     app.ensure_admin(ADMIN, ADMIN_PASSWORD).expect("admin");
@@ -56,7 +62,13 @@ pub async fn start_with(limits: Limits) -> Server {
     let app = Arc::new(app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(Arc::clone(&app));
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    Server { addr, app, data }
+    let state = AppState::with_settings(Arc::clone(&app), settings);
+    let routes = router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    Server {
+        addr,
+        app,
+        state,
+        data,
+    }
 }
