@@ -17,6 +17,7 @@ use crate::catalog::{
 use crate::config::Limits;
 use crate::ips::{self, Ips};
 use crate::job::{JobError, Record, RecordKind, Resolver};
+use crate::render::decode::Original;
 use crate::render::{self, RenderError};
 
 /// Why the data directory could not be opened.
@@ -239,10 +240,18 @@ impl App {
             .catalog
             .company_by_name(company)?
             .ok_or_else(not_found)?;
-        let asset = self
-            .catalog
-            .asset_by_name(company.id, name)?
-            .ok_or_else(not_found)?;
+        // [GAP] §1.13: `id:rendition` is its own id when such a record exists,
+        // else a rendition of `id` (the smart-crop names seen in production).
+        let asset = match self.catalog.asset_by_name(company.id, name)? {
+            Some(asset) => asset,
+            None => match name.rsplit_once(':') {
+                Some((base, _)) if !base.is_empty() => self
+                    .catalog
+                    .asset_by_name(company.id, base)?
+                    .ok_or_else(not_found)?,
+                _ => return Err(not_found()),
+            },
+        };
         self.resolve_asset(&company, asset).map_err(|e| match e {
             ResolveError::NotFound(_) => not_found(),
             other => other,
@@ -304,12 +313,12 @@ impl App {
     }
 
     /// Reads a resolved record's file; `None` for templates.
-    pub fn load(&self, resolved: &Resolved) -> Result<Option<Arc<Vec<u8>>>, ResolveError> {
+    pub fn load(&self, resolved: &Resolved) -> Result<Option<Original>, ResolveError> {
         let Some(blob) = &resolved.blob else {
             return Ok(None);
         };
         match self.blobs.get(blob) {
-            Ok(bytes) => Ok(Some(Arc::new(bytes))),
+            Ok(bytes) => Ok(Some(Original::new(Arc::new(bytes), Some(blob)))),
             Err(BlobError::NotFound(_)) => Err(ResolveError::NotFound(resolved.object.clone())),
             Err(other) => Err(ResolveError::Blob(other)),
         }

@@ -17,6 +17,7 @@ use crate::plan::CatalogAttributes;
 use crate::protocol::ast::{Command, CommandName, NestedKind, Source};
 use crate::protocol::{self, Macros, Request, Sources, Target, Variables};
 use crate::render::composite::{GLOW_MACRO, SHADOW_MACRO};
+use crate::render::decode::{DecodedCache, Original};
 use crate::render::encode::Encoded;
 use crate::render::pipeline::{self, Content, LayerInput, Scene};
 use crate::render::text::{self, FontSet, TextRequest};
@@ -57,7 +58,7 @@ pub struct Record {
     pub object: String,
     pub kind: RecordKind,
     /// The image file (an owner's, for derived views); none for templates.
-    pub bytes: Option<Arc<Vec<u8>>>,
+    pub bytes: Option<Original>,
     pub modifier: String,
     pub post_modifier: String,
     /// `catalog::Anchor`.
@@ -88,6 +89,8 @@ pub struct Context<'a> {
     pub resolver: &'a dyn Resolver,
     pub limits: &'a Limits,
     pub fonts: &'a FontSet,
+    /// Decoded originals shared between renders, if any.
+    pub decoded: Option<&'a DecodedCache>,
 }
 
 /// The macros every request may use: the default `$shadow$` and `$glow$`.
@@ -114,7 +117,7 @@ pub struct Options {
 
 /// Renders a request for `object`, whose file (if any) is `source`.
 pub fn render(
-    source: Option<Arc<Vec<u8>>>,
+    source: Option<Original>,
     sources: Sources<'_>,
     object: &str,
     ctx: &Context<'_>,
@@ -124,7 +127,7 @@ pub fn render(
 
 /// Renders with options.
 pub fn render_with(
-    source: Option<Arc<Vec<u8>>>,
+    source: Option<Original>,
     sources: Sources<'_>,
     object: &str,
     ctx: &Context<'_>,
@@ -139,6 +142,7 @@ pub fn render_with(
         seed,
         nested: false,
         mask_only: options.mask,
+        decoded: ctx.decoded,
     };
     Ok(pipeline::render(scene)?)
 }
@@ -146,7 +150,7 @@ pub fn render_with(
 /// The reply a request would get, without rendering it: width, height and
 /// MIME type (`req=props`).
 pub fn describe(
-    source: Option<Arc<Vec<u8>>>,
+    source: Option<Original>,
     sources: Sources<'_>,
     object: &str,
     ctx: &Context<'_>,
@@ -161,6 +165,7 @@ pub fn describe(
         seed,
         nested: false,
         mask_only: false,
+        decoded: ctx.decoded,
     };
     let (width, height) = pipeline::describe(&scene)?;
     Ok((width, height, mime))
@@ -179,8 +184,14 @@ pub fn render_file(
         resolver: &NoCatalog,
         limits,
         fonts,
+        decoded: None,
     };
-    render(Some(Arc::new(source.to_vec())), sources, object, &ctx)
+    render(
+        Some(Original::new(Arc::new(source.to_vec()), None)),
+        sources,
+        object,
+        &ctx,
+    )
 }
 
 fn parse(
@@ -209,7 +220,7 @@ fn parse(
 
 /// Parses, applies a template, checks the limits and resolves every layer.
 fn prepare(
-    source: Option<Arc<Vec<u8>>>,
+    source: Option<Original>,
     sources: Sources<'_>,
     object: &str,
     inherited: Option<&Variables>,
@@ -453,6 +464,7 @@ fn render_nested_source(
         seed,
         nested: true,
         mask_only: false,
+        decoded: ctx.decoded,
     };
     Ok(pipeline::render_nested(scene)?)
 }

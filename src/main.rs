@@ -215,6 +215,7 @@ fn render(
                 resolver: &resolver,
                 limits: &config.limits,
                 fonts: rendition::render::text::FontSet::shared(),
+                decoded: None,
             };
             let bytes = app.load(&resolved).map_err(|e| e.to_string())?;
             rendition::job::render(bytes, sources, &resolved.object, &ctx)

@@ -24,6 +24,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use rendition::config::Limits;
 use rendition::job;
 use rendition::protocol::Sources;
+use rendition::render::decode::Original;
 use rendition::render::text::FontSet;
 
 /// A catalog of the fixtures and the `@record` lines.
@@ -39,7 +40,7 @@ impl job::Resolver for Fixtures {
             Some(job::Record {
                 object: format!("Golden/{name}"),
                 kind: job::RecordKind::Image,
-                bytes: Some(Arc::new(bytes)),
+                bytes: Some(Original::new(Arc::new(bytes), None)),
                 modifier: modifier.to_owned(),
                 post_modifier: String::new(),
                 anchor: None,
@@ -149,9 +150,10 @@ fn render_case(case: &Case) -> Result<RgbaImage, String> {
         resolver: &fixtures,
         limits: &limits,
         fonts: FontSet::shared(),
+        decoded: None,
     };
     // A source of `-` renders without a path object file (templates).
-    let source = (case.source != "-").then(|| Arc::new(bytes));
+    let source = (case.source != "-").then(|| Original::new(Arc::new(bytes), None));
     let encoded =
         job::render(source, sources, &format!("Golden/{stem}"), &ctx).map_err(|e| e.to_string())?;
     image::load_from_memory(&encoded.bytes)

@@ -375,3 +375,39 @@ async fn cache_hits_show_in_metrics() {
     assert_eq!(value("rendition_cache_hits_total"), 2.0, "{text}");
     assert!(value("rendition_cache_bytes") > 0.0, "{text}");
 }
+
+#[tokio::test]
+async fn views_of_one_owner_decode_it_once() {
+    let server = support::start().await;
+    let decodes = || {
+        server
+            .state
+            .service()
+            .decoded
+            .decodes
+            .load(Ordering::SeqCst)
+    };
+    let before = decodes();
+    for path in [
+        "/is/image/Demo/photo?wid=100",
+        "/is/image/Demo/photo-crop",
+        "/is/image/Demo/photo?wid=233&fmt=png",
+    ] {
+        assert_eq!(get(&server, path).await.status(), 200);
+    }
+    assert_eq!(decodes() - before, 1);
+}
+
+#[tokio::test]
+async fn rendition_suffixes_fall_back_to_their_image() {
+    let server = support::start().await;
+    let r = get(
+        &server,
+        "/is/image/Demo/photo:product-header-desktop?wid=50&fmt=png",
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let img = image::load_from_memory(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(img.width(), 50);
+    assert_eq!(get(&server, "/is/image/Demo/nope:x").await.status(), 403);
+}

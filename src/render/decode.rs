@@ -5,7 +5,9 @@
 //! on, so a portrait photo stored sideways is planned and rendered upright.
 //! This module never scales, crops or encodes.
 
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
+use std::sync::{Arc, Mutex};
 
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
@@ -92,6 +94,111 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
     let (width, height) = rgba.dimensions();
     Canvas::from_rgba(width, height, rgba.into_raw())
         .ok_or_else(|| RenderError::Resize("decoded buffer has the wrong size".to_owned()))
+}
+
+/// An original still encoded, with the key it is known by (its blob address).
+#[derive(Clone, Debug)]
+pub struct Original {
+    pub bytes: Arc<Vec<u8>>,
+    /// A key that names these exact bytes (a content hash), for the decoded
+    /// cache; `None` keeps them out of it.
+    pub key: Option<Arc<str>>,
+}
+
+impl Original {
+    pub fn new(bytes: Arc<Vec<u8>>, key: Option<&str>) -> Original {
+        Original {
+            bytes,
+            key: key.map(Arc::from),
+        }
+    }
+}
+
+/// Decoded originals by key, bounded by bytes, least recently used first out:
+/// several views of one owner decode it once.
+pub struct DecodedCache {
+    budget: u64,
+    inner: Mutex<DecodedInner>,
+    /// Originals decoded so far (cache misses).
+    pub decodes: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Default)]
+struct DecodedInner {
+    entries: HashMap<Arc<str>, (Arc<Canvas>, u64)>,
+    recency: BTreeMap<u64, Arc<str>>,
+    tick: u64,
+    bytes: u64,
+}
+
+impl DecodedCache {
+    pub fn new(budget: u64) -> DecodedCache {
+        DecodedCache {
+            budget,
+            inner: Mutex::new(DecodedInner::default()),
+            decodes: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, DecodedInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The decoded original, from the cache or decoded now (and kept if it
+    /// fits in a quarter of the budget).
+    pub fn get_or_decode(
+        &self,
+        original: &Original,
+        limits: &Limits,
+    ) -> Result<Arc<Canvas>, RenderError> {
+        let Some(key) = &original.key else {
+            return decode(&original.bytes, limits).map(Arc::new);
+        };
+        {
+            let mut inner = self.lock();
+            inner.tick += 1;
+            let tick = inner.tick;
+            if let Some((canvas, old)) = inner.entries.get_mut(key) {
+                let canvas = Arc::clone(canvas);
+                let old = std::mem::replace(old, tick);
+                inner.recency.remove(&old);
+                inner.recency.insert(tick, Arc::clone(key));
+                return Ok(canvas);
+            }
+        }
+        let canvas = Arc::new(decode(&original.bytes, limits)?);
+        self.decodes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let cost = canvas.data().len() as u64;
+        if cost <= self.budget / 4 {
+            let mut inner = self.lock();
+            inner.tick += 1;
+            let tick = inner.tick;
+            if let Some((_, old)) = inner
+                .entries
+                .insert(Arc::clone(key), (Arc::clone(&canvas), tick))
+            {
+                inner.recency.remove(&old);
+                inner.bytes = inner.bytes.saturating_sub(cost);
+            }
+            inner.recency.insert(tick, Arc::clone(key));
+            inner.bytes += cost;
+            while inner.bytes > self.budget {
+                let Some((_, oldest)) = inner.recency.pop_first() else {
+                    break;
+                };
+                if let Some((c, _)) = inner.entries.remove(&oldest) {
+                    inner.bytes = inner.bytes.saturating_sub(c.data().len() as u64);
+                }
+            }
+        }
+        Ok(canvas)
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> u64 {
+        self.lock().bytes
+    }
 }
 
 #[cfg(test)]

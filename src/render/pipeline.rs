@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::composite::{self, EffectSpec};
+use super::decode::{DecodedCache, Original};
 use super::encode::{self, EncodeSpec, Encoded};
 use super::geometry::{self, filter_for};
 use super::{Canvas, RenderError, decode, ops};
@@ -131,7 +132,7 @@ pub fn unsupported(request: &Request) -> Option<String> {
 /// A layer's content, before its transforms.
 pub enum Content {
     /// An original, still encoded: decoded only after the plan is checked.
-    Bytes(Arc<Vec<u8>>),
+    Bytes(Original),
     /// Pixels at full resolution: a nested request's result, or text.
     Pixels(Canvas),
     /// A solid colour layer of a size.
@@ -164,12 +165,14 @@ pub struct Scene<'a> {
     pub nested: bool,
     /// `req=mask`: reply the alpha channel as gray.
     pub mask_only: bool,
+    /// Decoded originals shared between renders, if any.
+    pub decoded: Option<&'a DecodedCache>,
 }
 
 fn content_size(content: &Content) -> Result<(u32, u32), RenderError> {
     match content {
-        Content::Bytes(bytes) => {
-            let probe = decode::probe(bytes)?;
+        Content::Bytes(original) => {
+            let probe = decode::probe(&original.bytes)?;
             Ok((probe.width, probe.height))
         }
         Content::Pixels(canvas) => Ok(canvas.size()),
@@ -298,11 +301,18 @@ pub fn render_nested(mut scene: Scene<'_>) -> Result<Canvas, RenderError> {
 }
 
 /// Decodes (or takes) a layer's content at full resolution.
-fn materialize(content: Content, limits: &Limits) -> Result<Canvas, RenderError> {
+fn materialize(
+    content: Content,
+    limits: &Limits,
+    decoded: Option<&DecodedCache>,
+) -> Result<Arc<Canvas>, RenderError> {
     match content {
-        Content::Bytes(bytes) => decode::decode(&bytes, limits),
-        Content::Pixels(canvas) => Ok(canvas),
-        Content::Solid { size, color } => Ok(Canvas::filled(size.0, size.1, color)),
+        Content::Bytes(original) => match decoded {
+            Some(cache) => cache.get_or_decode(&original, limits),
+            None => decode::decode(&original.bytes, limits).map(Arc::new),
+        },
+        Content::Pixels(canvas) => Ok(Arc::new(canvas)),
+        Content::Solid { size, color } => Ok(Arc::new(Canvas::filled(size.0, size.1, color))),
     }
 }
 
@@ -330,14 +340,13 @@ fn color_of(request: &Request, target: Target, name: CommandName) -> Option<Colo
 /// A layer's pixels through crop, scale, flip, rotate and extend (§4.3);
 /// `color=` fills behind it before the rotation.
 fn transform(
-    source: Canvas,
+    source: &Canvas,
     geometry: &Layer0Plan,
     request: &Request,
     target: Target,
 ) -> Result<Canvas, RenderError> {
     // 1. Crop (extension is transparent).
-    let cropped = geometry::crop(&source, geometry.crop);
-    drop(source);
+    let cropped = geometry::crop(source, geometry.crop);
     // 2. Scale into the layer rect.
     let step = geometry.scale;
     let reducing = step.content.0 < cropped.width();
@@ -395,13 +404,14 @@ fn prepare_layer(
     request: &Request,
     target: Target,
     limits: &Limits,
+    decoded: Option<&DecodedCache>,
     seed: u64,
 ) -> Result<Canvas, RenderError> {
     let solid = matches!(input.content, Content::Solid { .. });
-    let source = materialize(input.content, limits)?;
+    let source = materialize(input.content, limits, decoded)?;
     let mut canvas = if solid {
         // A solid layer is its colour at its final size; `color=` is its fill.
-        let mut c = source;
+        let mut c = Arc::unwrap_or_clone(source);
         if let Some(rotate) = geometry.rotate {
             c = geometry::rotate(&c, rotate.degrees, rotate.to);
         }
@@ -410,10 +420,10 @@ fn prepare_layer(
         }
         c
     } else {
-        transform(source, geometry, request, target)?
+        transform(&source, geometry, request, target)?
     };
     if let Some(mask) = input.mask {
-        let mask = materialize(mask, limits)?;
+        let mask = materialize(mask, limits, decoded)?;
         let mask = geometry::resample(
             &mask,
             (0.0, 0.0, f64::from(mask.width()), f64::from(mask.height())),
@@ -510,9 +520,15 @@ fn compose(scene: &mut Scene<'_>, planned: &ScenePlan) -> Result<Canvas, RenderE
     let l0 = Target::Layer(0);
     let input0 = scene.layers.remove(&0);
     let mut layer0_pixels = match input0 {
-        Some(input) if !is_hidden(request, l0) => {
-            prepare_layer(input, layer0, request, l0, scene.limits, scene.seed)?
-        }
+        Some(input) if !is_hidden(request, l0) => prepare_layer(
+            input,
+            layer0,
+            request,
+            l0,
+            scene.limits,
+            scene.decoded,
+            scene.seed,
+        )?,
         _ => Canvas::transparent(layer0.size.0, layer0.size.1),
     };
     if let Some(Command::Opac(o)) = request.get(l0, CommandName::Opac) {
@@ -546,6 +562,7 @@ fn compose(scene: &mut Scene<'_>, planned: &ScenePlan) -> Result<Canvas, RenderE
             request,
             target,
             scene.limits,
+            scene.decoded,
             scene.seed,
         )?;
         let (alpha, main) = match request.get(target, CommandName::Opac) {

@@ -22,6 +22,7 @@ use crate::cache::{CachedReply, Outcome, RenderCache};
 use crate::job::{self, JobError};
 use crate::protocol::ast::{Cache, CacheMode, Command, CommandName, ReqType};
 use crate::protocol::{self, Request, Sources};
+use crate::render::decode::DecodedCache;
 use crate::render::text::FontSet;
 use props::{Encoding, Properties};
 
@@ -30,6 +31,8 @@ use props::{Encoding, Properties};
 pub struct Settings {
     /// Render cache budget in bytes. Default: 256 MiB.
     pub cache_bytes: u64,
+    /// Decoded-source cache budget in bytes. Default: 128 MiB.
+    pub source_cache_bytes: u64,
     /// Renders running at once. Default: the number of CPUs.
     pub workers: usize,
     /// Renders allowed to wait for a worker before 503. Default: 64.
@@ -50,6 +53,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             cache_bytes: 256 << 20,
+            source_cache_bytes: 128 << 20,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             queue: 64,
             expiration: Duration::from_secs(10 * 3600),
@@ -186,6 +190,8 @@ pub struct Service {
     pub settings: Settings,
     /// Renders run so far (cache misses that rendered).
     pub renders: AtomicUsize,
+    /// Decoded originals, so several views of one owner decode it once.
+    pub decoded: DecodedCache,
 }
 
 fn system_time(ms: i64) -> SystemTime {
@@ -265,12 +271,14 @@ fn cacheable(ttl: Duration) -> Vec<(&'static str, String)> {
 
 impl Service {
     pub fn new(app: Arc<App>, settings: Settings) -> Service {
+        let settings_decoded_budget = settings.source_cache_bytes;
         Service {
             cache: RenderCache::new(settings.cache_bytes),
             pool: Pool::new(settings.workers, settings.queue),
             app,
             settings,
             renders: AtomicUsize::new(0),
+            decoded: DecodedCache::new(settings_decoded_budget),
         }
     }
 
@@ -493,6 +501,7 @@ impl Service {
                     resolver: &resolver,
                     limits: &app.limits,
                     fonts: FontSet::shared(),
+                    decoded: None,
                 };
                 let sources = Sources {
                     modifier: &resolved_c.modifier,
@@ -636,6 +645,7 @@ impl Service {
             resolver: &resolver,
             limits: &self.app.limits,
             fonts: FontSet::shared(),
+            decoded: Some(&self.decoded),
         };
         let sources = Sources {
             modifier: &resolved.modifier,
