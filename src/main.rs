@@ -148,7 +148,20 @@ async fn serve(config: ServeConfig) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     print_urls(&app, addr);
-    rendition::http::serve(listener, AppState::new(Arc::new(app)))
+    let serving = &config.serving;
+    let settings = rendition::serve::Settings {
+        cache_bytes: serving.cache_bytes,
+        source_cache_bytes: serving.source_cache_bytes,
+        workers: serving.workers,
+        queue: serving.queue,
+        expiration: serving.expiration(),
+        non_img_expiration: serving.non_img_expiration(),
+        request_timeout: serving.request_timeout(),
+        prerender: serving.prerender,
+        ..rendition::serve::Settings::default()
+    };
+    let state = AppState::with_settings(Arc::new(app), settings);
+    rendition::http::serve(listener, state)
         .await
         .map_err(|e| e.to_string())
 }
