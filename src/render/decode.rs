@@ -96,6 +96,56 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
         .ok_or_else(|| RenderError::Resize("decoded buffer has the wrong size".to_owned()))
 }
 
+/// Decodes a JPEG at `eighths`/8 of its size (1, 2 or 4) with the DCT-domain
+/// scaling of `jpeg-decoder`, upright. `None` when the file is not a JPEG
+/// this decoder handles (CMYK, 16-bit), so the caller decodes it in full.
+pub fn decode_jpeg_scaled(
+    bytes: &[u8],
+    limits: &Limits,
+    eighths: u8,
+) -> Result<Option<Canvas>, RenderError> {
+    let probe = probe(bytes)?;
+    if u64::from(probe.width) * u64::from(probe.height) > limits.max_source_pixels {
+        return Err(RenderError::SourceTooLarge {
+            width: probe.width,
+            height: probe.height,
+            max_pixels: limits.max_source_pixels,
+        });
+    }
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    let failed = |e: jpeg_decoder::Error| RenderError::Unsupported(format!("JPEG: {e}"));
+    decoder.read_info().map_err(failed)?;
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let scaled =
+        |len: u16| -> u16 { ((u32::from(len) * u32::from(eighths)).div_ceil(8)).max(1) as u16 };
+    let (w, h) = decoder
+        .scale(scaled(info.width), scaled(info.height))
+        .map_err(failed)?;
+    let pixels = decoder.decode().map_err(failed)?;
+    let Some(info) = decoder.info() else {
+        return Ok(None);
+    };
+    let (w, h) = (u32::from(w), u32::from(h));
+    let rgba: Vec<u8> = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => pixels
+            .chunks_exact(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect(),
+        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l, 255]).collect(),
+        _ => return Ok(None),
+    };
+    let Some(buffer) = image::RgbaImage::from_raw(w, h, rgba) else {
+        return Ok(None);
+    };
+    let mut image = DynamicImage::ImageRgba8(buffer);
+    image.apply_orientation(probe.orientation);
+    let rgba = image.into_rgba8();
+    let (width, height) = rgba.dimensions();
+    Ok(Canvas::from_rgba(width, height, rgba.into_raw()))
+}
+
 /// An original still encoded, with the key it is known by (its blob address).
 #[derive(Clone, Debug)]
 pub struct Original {

@@ -260,9 +260,13 @@ pub fn render(mut scene: Scene<'_>) -> Result<Encoded, RenderError> {
     }
     let planned = plan_scene(&scene)?;
     let mut spec = encode_spec(request, &planned.plan);
-    let composite = compose(&mut scene, &planned)?;
-    let mut reply = view(&composite, request, &planned.plan)?;
-    drop(composite);
+    let mut reply = match shrink_on_load(&mut scene, &planned)? {
+        Some(reply) => reply,
+        None => {
+            let composite = compose(&mut scene, &planned)?;
+            view(&composite, request, &planned.plan)?
+        }
+    };
     final_view_ops(&mut reply, request, &planned.plan);
     if scene.mask_only {
         // §3.9 req=mask: the alpha channel, gray by default.
@@ -298,6 +302,163 @@ pub fn render_nested(mut scene: Scene<'_>) -> Result<Canvas, RenderError> {
     let mut reply = view(&composite, request, &planned.plan)?;
     final_view_ops(&mut reply, request, &planned.plan);
     Ok(reply)
+}
+
+/// Layer-0 and composite commands whose result does not depend on the
+/// resolution they run at: the shrink-on-load path may run them on a reduced
+/// composite.
+fn scale_independent(request: &Request) -> bool {
+    request.commands.iter().all(|((target, _), spanned)| {
+        let name = spanned.value.name();
+        match target {
+            Target::Global => true,
+            Target::Layer(0) | Target::Composite => {
+                matches!(
+                    name,
+                    CommandName::Src
+                        | CommandName::Crop
+                        | CommandName::CropN
+                        | CommandName::Anchor
+                        | CommandName::AnchorN
+                        | CommandName::Origin
+                        | CommandName::OriginN
+                        | CommandName::Flip
+                        | CommandName::Color
+                        | CommandName::BgColor
+                        | CommandName::Opac
+                        | CommandName::OpBrightness
+                        | CommandName::OpContrast
+                        | CommandName::OpColorbalance
+                        | CommandName::OpColorize
+                        | CommandName::OpHue
+                        | CommandName::OpSaturation
+                        | CommandName::OpInvert
+                        | CommandName::Map
+                        | CommandName::MapA
+                        | CommandName::ClipPathE
+                        | CommandName::ClipXPathE
+                        | CommandName::CropPathE
+                ) || (*target == Target::Composite
+                    && matches!(
+                        name,
+                        CommandName::OpSharpen | CommandName::OpUsm | CommandName::OpUsmR
+                    ))
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Shrink on load: when a single JPEG layer is only cropped and then scaled
+/// down by 2× or more on its way to the reply, decode it at 1/2, 1/4 or 1/8
+/// scale in the DCT domain and build the composite at that scale. The reply
+/// is the same view, resampled from fewer pixels. Returns `None` when the
+/// request does not qualify.
+fn shrink_on_load(
+    scene: &mut Scene<'_>,
+    planned: &ScenePlan,
+) -> Result<Option<Canvas>, RenderError> {
+    let request = scene.request;
+    let plan = &planned.plan;
+    let layer0 = &plan.layer0;
+    let qualifies = planned.layers.is_empty()
+        && scene.layers.len() == 1
+        && layer0.scale.by == crate::plan::ScaleBy::None
+        && layer0.scale.frame == layer0.scale.content
+        && layer0.rotate.is_none()
+        && layer0.extend.is_none()
+        && layer0.valid == Some(layer0.crop)
+        && !is_hidden(request, Target::Layer(0))
+        && effects_of(request, Some(0), 1.0).is_empty()
+        && effects_of(request, None, 1.0).is_empty()
+        && scale_independent(request);
+    if !qualifies {
+        return Ok(None);
+    }
+    let Some(LayerInput {
+        content: Content::Bytes(original),
+        mask: None,
+        ..
+    }) = scene.layers.get(&0)
+    else {
+        return Ok(None);
+    };
+    if !original.bytes.starts_with(&[0xFF, 0xD8]) {
+        return Ok(None);
+    }
+    let t = plan.reply_transform();
+    let needed = t.sx.max(t.sy);
+    // The smallest DCT scale that still gives at least one composite pixel
+    // per reply pixel.
+    let Some(eighths) = [1u8, 2, 4]
+        .into_iter()
+        .find(|&e| f64::from(e) / 8.0 >= needed)
+    else {
+        return Ok(None);
+    };
+    let Some(reduced) = decode::decode_jpeg_scaled(&original.bytes, scene.limits, eighths)? else {
+        return Ok(None);
+    };
+    let (sw, sh) = plan.source;
+    let kx = f64::from(reduced.width()) / f64::from(sw);
+    let ky = f64::from(reduced.height()) / f64::from(sh);
+    let crop = layer0.crop;
+    let (cw, ch) = (
+        ((crop.w as f64) * kx).round().max(1.0) as u32,
+        ((crop.h as f64) * ky).round().max(1.0) as u32,
+    );
+    let region = (
+        crop.x as f64 * kx,
+        crop.y as f64 * ky,
+        crop.w as f64 * kx,
+        crop.h as f64 * ky,
+    );
+    let whole = (cw, ch) == reduced.size() && crop.x == 0 && crop.y == 0;
+    let mut canvas = if whole {
+        reduced
+    } else {
+        geometry::resample(
+            &reduced,
+            region,
+            cw,
+            ch,
+            filter_for(res_mode(request), true),
+        )?
+    };
+    let l0 = Target::Layer(0);
+    if let Some(how) = layer0.flip {
+        geometry::flip(&mut canvas, how);
+    }
+    if let Some(color) = color_of(request, l0, CommandName::Color) {
+        geometry::fill_behind(&mut canvas, color.to_rgba8());
+    }
+    apply_ops(&mut canvas, request, l0, scene.seed);
+    if let Some(Command::Opac(o)) = request.get(l0, CommandName::Opac) {
+        multiply_alpha(&mut canvas, opacity(o.opacity, o.fill));
+    }
+    if let Some(color) = color_of(request, l0, CommandName::BgColor) {
+        geometry::fill_behind(&mut canvas, color.to_rgba8());
+    }
+    apply_ops(&mut canvas, request, Target::Composite, scene.seed);
+    if let Some(Command::Opac(o)) = request.get(Target::Composite, CommandName::Opac) {
+        multiply_alpha(&mut canvas, opacity(o.opacity, o.fill));
+    }
+    if let Some(how) = plan.composite_flip {
+        geometry::flip(&mut canvas, how);
+    }
+    // The same transform, from the reduced composite's pixels.
+    let reduced_t = crate::plan::Affine {
+        sx: t.sx * crop.w as f64 / f64::from(cw),
+        sy: t.sy * crop.h as f64 / f64::from(ch),
+        dx: t.dx,
+        dy: t.dy,
+    };
+    Ok(Some(view_through(
+        &canvas,
+        request,
+        reduced_t,
+        plan.reply_size(),
+    )?))
 }
 
 /// Decodes (or takes) a layer's content at full resolution.
@@ -679,8 +840,21 @@ fn final_view_ops(reply: &mut Canvas, request: &Request, plan: &Plan) {
 /// through the composite-to-reply transform: only the reply's pixels are
 /// computed, however large the view the tile is cut from.
 fn view(composite: &Canvas, request: &Request, plan: &Plan) -> Result<Canvas, RenderError> {
-    let (rw, rh) = plan.reply_size();
-    let t = plan.reply_transform();
+    view_through(
+        composite,
+        request,
+        plan.reply_transform(),
+        plan.reply_size(),
+    )
+}
+
+/// The reply from a composite through a composite-to-reply transform.
+fn view_through(
+    composite: &Canvas,
+    request: &Request,
+    t: crate::plan::Affine,
+    (rw, rh): (u32, u32),
+) -> Result<Canvas, RenderError> {
     let (cw, ch) = (f64::from(composite.width()), f64::from(composite.height()));
     // Where the composite lands in the reply, clipped to the reply.
     let left = t.dx.max(0.0);
