@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"rendition": "#c0392b", "sharp": "#2980b9", "thumbor": "#27ae60"}
+COLORS = {"rendition": "#c0392b", "rendition-turbojpeg": "#8e44ad", "sharp": "#2980b9", "thumbor": "#27ae60"}
 
 
 def main(src, dst):

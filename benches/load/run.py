@@ -148,9 +148,22 @@ def fetch_photos():
 # Installs
 
 
-def build_rust():
+def build_rust(turbojpeg):
+    """Release builds: the default (pure-Rust JPEG) and, when asked, the
+    `turbojpeg` feature (libjpeg-turbo; needs cmake and nasm), copied aside."""
+    release = REPO / "target" / "release"
+    bins = {}
+    if turbojpeg:
+        for tool, pkg in (("cmake", "cmake"), ("nasm", "nasm")):
+            if not shutil.which(tool):
+                run(["apt-get", "install", "-y", "-q", pkg])
+        run(["cargo", "build", "--release", "--bin", "rendition", "--features", "turbojpeg"], cwd=REPO)
+        OUT.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(release / "rendition", OUT / "rendition-turbojpeg")
+        bins["rendition-turbojpeg"] = OUT / "rendition-turbojpeg"
     run(["cargo", "build", "--release", "--bin", "rendition", "--example", "loadgen"], cwd=REPO)
-    return REPO / "target" / "release" / "rendition", REPO / "target" / "release" / "examples" / "loadgen"
+    bins["rendition"] = release / "rendition"
+    return bins, release / "examples" / "loadgen"
 
 
 def install_sharp():
@@ -417,7 +430,9 @@ def main():
                          "reported [3]")
     ap.add_argument("--warmup", type=int, default=12, help="unrecorded requests before each run [12]")
     ap.add_argument("--concurrency", default="1,2,4", help="cold-run concurrencies [1,2,4]")
-    ap.add_argument("--servers", default="rendition,sharp,thumbor")
+    ap.add_argument("--servers", default="rendition,rendition-turbojpeg,sharp,thumbor",
+                    help="rendition is the default build (pure-Rust JPEG decoding), rendition-turbojpeg "
+                         "the build with `--features turbojpeg` [all four]")
     ap.add_argument("--thumbor-processes", type=int, default=os.cpu_count(),
                     help="thumbor --processes [number of CPUs]")
     ap.add_argument("--no-large", action="store_true", help="skip the 5120x2880 scenario")
@@ -440,10 +455,11 @@ def main():
     names = fetch_photos()
     versions = {}
     if args.no_build:
-        rendition_bin = REPO / "target" / "release" / "rendition"
+        rendition_bins = {"rendition": REPO / "target" / "release" / "rendition",
+                          "rendition-turbojpeg": OUT / "rendition-turbojpeg"}
         loadgen = REPO / "target" / "release" / "examples" / "loadgen"
     else:
-        rendition_bin, loadgen = build_rust()
+        rendition_bins, loadgen = build_rust("rendition-turbojpeg" in servers)
     if "sharp" in servers:
         versions["sharp"] = install_sharp()
     versions["thumbor"] = install_thumbor()  # the venv also draws the plot
@@ -457,26 +473,30 @@ def main():
 
     procs, url_of, bases, rendition_env = {}, {}, {}, {}
     try:
-        # Rendition: a fresh catalog with the selected files, default workers.
-        if "rendition" in servers:
-            shutil.rmtree(DATA, ignore_errors=True)
-            run([rendition_bin, "import", "--company", COMPANY, "--data", DATA, SELECTED])
+        # Rendition, each build on a fresh catalog of its own with the selected
+        # files, default workers.
+        for variant in ("rendition", "rendition-turbojpeg"):
+            if variant not in servers:
+                continue
+            data = DATA if variant == "rendition" else OUT / f"data-{variant}"
+            shutil.rmtree(data, ignore_errors=True)
+            run([rendition_bins[variant], "import", "--company", COMPANY, "--data", data, SELECTED])
             port = free_port()
             env = dict(os.environ)
             env.setdefault("RENDITION_CACHE_BYTES", "256MiB")
             env.setdefault("RENDITION_SOURCE_CACHE_BYTES", "128MiB")
             env.setdefault("RUST_LOG", "warn")
             rendition_env.update({k: v for k, v in env.items() if k.startswith("RENDITION_") or k == "RUST_LOG"})
-            procs["rendition"] = start("rendition", [rendition_bin, "serve", "--data", DATA,
-                                                     "--listen", f"127.0.0.1:{port}", "--no-demo"],
-                                       env=env, logfile=OUT / "rendition.log")
-            base = bases["rendition"] = f"http://127.0.0.1:{port}"
-            wait_http(base + "/healthz", procs["rendition"])
+            procs[variant] = start(variant, [rendition_bins[variant], "serve", "--data", data,
+                                             "--listen", f"127.0.0.1:{port}", "--no-demo"],
+                                   env=env, logfile=OUT / f"{variant}.log")
+            base = bases[variant] = f"http://127.0.0.1:{port}"
+            wait_http(base + "/healthz", procs[variant])
 
             def rendition_url(name, cold, base=base):
                 q = f"wid={WIDTH}&fmt=jpeg&qlt={QUALITY}" + ("&cache=off" if cold else "")
                 return f"{base}/is/image/{COMPANY}/{name}?{q}"
-            url_of["rendition"] = rendition_url
+            url_of[variant] = rendition_url
         if "sharp" in servers:
             port = free_port()
             env = dict(os.environ, PHOTO_DIR=str(SELECTED), NODE_PATH=str(NODE_DIR / "node_modules"))
@@ -529,7 +549,7 @@ def main():
                     r = measure(s, procs[s], url_of[s], loadgen, scen, conc, srcs, cold, secs, args.warmup)
                     r["round"] = rnd
                     runs.append(r)
-                    log(f"round {rnd} {s:9} {scen:18} c={conc}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms"
+                    log(f"round {rnd} {s:19} {scen:18} c={conc}: {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms"
                         f"  p99 {r['p99_ms']:6.1f} ms  RSS {r['peak_rss_mb']:6.1f} MB  errors {r['errors']}"
                         f"  other CPU {r['other_cpu_pct']:.0f}%")
         # Per (scenario, server): the round that other work disturbed least; peak RSS over all rounds.
@@ -583,7 +603,8 @@ def markdown(rep):
                      "other work competed for the CPUs, which lowers req/s and raises p99 for every server. "
                      "The runs are interleaved across servers so that such load falls on all of them alike.")
     lines.append("")
-    ver = [f"rendition {m['rendition']} (release build)"]
+    ver = [f"rendition {m['rendition']} (release build; rendition-turbojpeg: the same with "
+           "`--features turbojpeg`, JPEG decoding through libjpeg-turbo)"]
     if "sharp" in v:
         ver.append(f"sharp {v['sharp'].get('sharp')} with libvips {v['sharp'].get('vips')} "
                    f"(node {m['node']})")
@@ -625,16 +646,17 @@ def markdown(rep):
                      + " / ".join(f"{x:.1f}" for x in r.get("rounds_rps", [r["rps"]])) + " |")
     by = {(r["server"], r["scenario"], r["concurrency"]): r for r in res}
     peers = [p for p in ("sharp", "thumbor") if any(r["server"] == p for r in res)]
-    if any(r["server"] == "rendition" for r in res) and peers:
+    mine = [v for v in ("rendition", "rendition-turbojpeg") if any(r["server"] == v for r in res)]
+    if mine and peers:
         lines.append("")
         lines.append("Rendition's ratio to each peer (req/s: above 1 is Rendition faster; "
                      "p50, p99, RSS and CPU: below 1 is Rendition lower):")
         lines.append("")
         lines.append("| ratio | scenario | conc. | req/s | p50 | p99 | peak RSS | CPU/req |")
         lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
-        for p in peers:
+        for v, p in [(v, p) for v in mine for p in peers]:
             for r in res:
-                if r["server"] != "rendition":
+                if r["server"] != v:
                     continue
                 q = by.get((p, r["scenario"], r["concurrency"]))
                 if not q:
@@ -642,7 +664,7 @@ def markdown(rep):
 
                 def ratio(k):
                     return f"{r[k] / q[k]:.3g}" if q[k] and r[k] else "-"
-                lines.append(f"| rendition / {p} | {r['scenario']} | {r['concurrency']} | {ratio('rps')} | "
+                lines.append(f"| {v} / {p} | {r['scenario']} | {r['concurrency']} | {ratio('rps')} | "
                              f"{ratio('p50_ms')} | {ratio('p99_ms')} | {ratio('peak_rss_mb')} | "
                              f"{ratio('cpu_ms_per_req')} |")
     peaks = {}

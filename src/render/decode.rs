@@ -64,6 +64,12 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, RenderError> {
 /// The source-pixel limit is checked on the header before any pixel is
 /// allocated, and the decoder runs under matching `image::Limits`.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
+    #[cfg(feature = "turbojpeg")]
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        if let Some(canvas) = decode_jpeg_scaled(bytes, limits, 8)? {
+            return Ok(canvas);
+        }
+    }
     let mut decoder = reader(bytes)?.into_decoder().map_err(RenderError::Decode)?;
     let (w, h) = decoder.dimensions();
     if w == 0 || h == 0 {
@@ -96,9 +102,11 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
         .ok_or_else(|| RenderError::Resize("decoded buffer has the wrong size".to_owned()))
 }
 
-/// Decodes a JPEG at `eighths`/8 of its size (1, 2 or 4) with the DCT-domain
-/// scaling of `jpeg-decoder`, upright. `None` when the file is not a JPEG
-/// this decoder handles (CMYK, 16-bit), so the caller decodes it in full.
+/// Decodes a JPEG at `eighths`/8 of its size (1, 2, 4 or 8) in the DCT
+/// domain, upright: with libjpeg-turbo when the `turbojpeg` feature is on,
+/// else with the pure-Rust `jpeg-decoder`. `None` when the file is not a
+/// JPEG the chosen decoder handles (CMYK, 16-bit, or data libjpeg-turbo
+/// refuses), so the caller decodes it in full through `image`.
 pub fn decode_jpeg_scaled(
     bytes: &[u8],
     limits: &Limits,
@@ -112,29 +120,12 @@ pub fn decode_jpeg_scaled(
             max_pixels: limits.max_source_pixels,
         });
     }
-    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    let failed = |e: jpeg_decoder::Error| RenderError::Unsupported(format!("JPEG: {e}"));
-    decoder.read_info().map_err(failed)?;
-    let Some(info) = decoder.info() else {
+    #[cfg(feature = "turbojpeg")]
+    let decoded = turbo::decode_rgba(bytes, eighths);
+    #[cfg(not(feature = "turbojpeg"))]
+    let decoded = pure::decode_rgba(bytes, eighths)?;
+    let Some((w, h, rgba)) = decoded else {
         return Ok(None);
-    };
-    let scaled =
-        |len: u16| -> u16 { ((u32::from(len) * u32::from(eighths)).div_ceil(8)).max(1) as u16 };
-    let (w, h) = decoder
-        .scale(scaled(info.width), scaled(info.height))
-        .map_err(failed)?;
-    let pixels = decoder.decode().map_err(failed)?;
-    let Some(info) = decoder.info() else {
-        return Ok(None);
-    };
-    let (w, h) = (u32::from(w), u32::from(h));
-    let rgba: Vec<u8> = match info.pixel_format {
-        jpeg_decoder::PixelFormat::RGB24 => pixels
-            .chunks_exact(3)
-            .flat_map(|p| [p[0], p[1], p[2], 255])
-            .collect(),
-        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l, 255]).collect(),
-        _ => return Ok(None),
     };
     let Some(buffer) = image::RgbaImage::from_raw(w, h, rgba) else {
         return Ok(None);
@@ -144,6 +135,112 @@ pub fn decode_jpeg_scaled(
     let rgba = image.into_rgba8();
     let (width, height) = rgba.dimensions();
     Ok(Canvas::from_rgba(width, height, rgba.into_raw()))
+}
+
+/// The pure-Rust JPEG path of the default build.
+#[cfg(not(feature = "turbojpeg"))]
+mod pure {
+    use super::RenderError;
+    use std::io::Cursor;
+
+    /// Decodes at `eighths`/8 into RGBA8; `None` for pixel formats other
+    /// than RGB and grey.
+    pub(super) fn decode_rgba(
+        bytes: &[u8],
+        eighths: u8,
+    ) -> Result<Option<(u32, u32, Vec<u8>)>, RenderError> {
+        let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+        let failed = |e: jpeg_decoder::Error| RenderError::Unsupported(format!("JPEG: {e}"));
+        decoder.read_info().map_err(failed)?;
+        let Some(info) = decoder.info() else {
+            return Ok(None);
+        };
+        let scaled =
+            |len: u16| -> u16 { ((u32::from(len) * u32::from(eighths)).div_ceil(8)).max(1) as u16 };
+        let (w, h) = decoder
+            .scale(scaled(info.width), scaled(info.height))
+            .map_err(failed)?;
+        let pixels = decoder.decode().map_err(failed)?;
+        let Some(info) = decoder.info() else {
+            return Ok(None);
+        };
+        let mut rgba = Vec::with_capacity(usize::from(w) * usize::from(h) * 4);
+        match info.pixel_format {
+            jpeg_decoder::PixelFormat::RGB24 => {
+                for p in pixels.chunks_exact(3) {
+                    rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
+                }
+            }
+            jpeg_decoder::PixelFormat::L8 => {
+                for &l in &pixels {
+                    rgba.extend_from_slice(&[l, l, l, 255]);
+                }
+            }
+            _ => return Ok(None),
+        }
+        Ok(Some((u32::from(w), u32::from(h), rgba)))
+    }
+}
+
+/// The libjpeg-turbo JPEG path of the `turbojpeg` feature.
+#[cfg(feature = "turbojpeg")]
+mod turbo {
+    use std::cell::RefCell;
+    use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
+
+    /// Progressive scans beyond this are refused: a crafted file with
+    /// thousands of tiny scans would otherwise cost minutes of CPU.
+    const MAX_SCANS: u32 = 500;
+
+    thread_local! {
+        /// One decompressor per render thread, reused across requests.
+        static DECOMPRESSOR: RefCell<Option<Decompressor>> = const { RefCell::new(None) };
+    }
+
+    /// Decodes at `eighths`/8 (1, 2, 4 or 8) straight into RGBA8. `None`
+    /// for CMYK/YCCK files and for anything libjpeg-turbo refuses (including
+    /// its warnings on damaged data), so `image` decodes those and reports
+    /// its own error.
+    pub(super) fn decode_rgba(bytes: &[u8], eighths: u8) -> Option<(u32, u32, Vec<u8>)> {
+        let factor = match eighths {
+            1 => ScalingFactor::ONE_EIGHTH,
+            2 => ScalingFactor::ONE_QUARTER,
+            4 => ScalingFactor::ONE_HALF,
+            _ => ScalingFactor::ONE,
+        };
+        DECOMPRESSOR.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                *slot = Decompressor::new().ok();
+            }
+            let decompressor = slot.as_mut()?;
+            let header = decompressor.read_header(bytes).ok()?;
+            if !matches!(
+                header.colorspace,
+                Colorspace::YCbCr | Colorspace::RGB | Colorspace::Gray
+            ) || header.is_lossless
+            {
+                return None;
+            }
+            decompressor.set_scaling_factor(factor).ok()?;
+            decompressor.set_scan_limit(MAX_SCANS).ok()?;
+            let scaled = header.scaled(factor);
+            let mut pixels = vec![0u8; 4 * scaled.width * scaled.height];
+            let image = Image {
+                pixels: &mut pixels[..],
+                width: scaled.width,
+                pitch: 4 * scaled.width,
+                height: scaled.height,
+                format: PixelFormat::RGBA,
+            };
+            decompressor.decompress(bytes, image).ok()?;
+            Some((
+                u32::try_from(scaled.width).ok()?,
+                u32::try_from(scaled.height).ok()?,
+                pixels,
+            ))
+        })
+    }
 }
 
 /// An original still encoded, with the key it is known by (its blob address).

@@ -218,6 +218,12 @@ fn rotate_quarters(src: &Canvas, quarter: i64) -> Canvas {
     }
 }
 
+thread_local! {
+    /// One resizer per render thread: it keeps its scratch buffers and the
+    /// CPU-extension choice between requests.
+    static RESIZER: std::cell::RefCell<Resizer> = std::cell::RefCell::new(Resizer::new());
+}
+
 /// Resamples the region (`x`, `y`, `w`, `h`, fractional, in `src` pixels) to
 /// exactly `width`×`height`.
 pub fn resample(
@@ -242,14 +248,16 @@ pub fn resample(
     )
     .map_err(|e| RenderError::Resize(e.to_string()))?;
     let mut dst = Image::new(width, height, PixelType::U8x4);
+    // Premultiplying is only needed when some pixel is not opaque; opaque
+    // photos skip two passes over the pixels.
     let mut options = ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(filter))
-        .use_alpha(true);
+        .use_alpha(src.has_transparency());
     if !whole {
         options = options.crop(region.0, region.1, region.2, region.3);
     }
-    Resizer::new()
-        .resize(&view, &mut dst, &options)
+    RESIZER
+        .with_borrow_mut(|resizer| resizer.resize(&view, &mut dst, &options))
         .map_err(|e| RenderError::Resize(e.to_string()))?;
     Canvas::from_rgba(width, height, dst.into_vec())
         .ok_or_else(|| RenderError::Resize("resized buffer has the wrong size".to_owned()))
