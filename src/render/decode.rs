@@ -105,8 +105,9 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
 /// Decodes a JPEG at `eighths`/8 of its size (1, 2, 4 or 8) in the DCT
 /// domain, upright: with libjpeg-turbo when the `turbojpeg` feature is on,
 /// else with the pure-Rust `jpeg-decoder`. `None` when the file is not a
-/// JPEG the chosen decoder handles (CMYK, 16-bit, or data libjpeg-turbo
-/// refuses), so the caller decodes it in full through `image`.
+/// JPEG the chosen decoder handles (CMYK, 16-bit, damaged data), so the
+/// caller decodes it in full through `image`, which accepts or refuses it
+/// the same way in both builds.
 pub fn decode_jpeg_scaled(
     bytes: &[u8],
     limits: &Limits,
@@ -123,7 +124,7 @@ pub fn decode_jpeg_scaled(
     #[cfg(feature = "turbojpeg")]
     let decoded = turbo::decode_rgba(bytes, eighths);
     #[cfg(not(feature = "turbojpeg"))]
-    let decoded = pure::decode_rgba(bytes, eighths)?;
+    let decoded = pure::decode_rgba(bytes, eighths);
     let Some((w, h, rgba)) = decoded else {
         return Ok(None);
     };
@@ -140,30 +141,22 @@ pub fn decode_jpeg_scaled(
 /// The pure-Rust JPEG path of the default build.
 #[cfg(not(feature = "turbojpeg"))]
 mod pure {
-    use super::RenderError;
     use std::io::Cursor;
 
     /// Decodes at `eighths`/8 into RGBA8; `None` for pixel formats other
-    /// than RGB and grey.
-    pub(super) fn decode_rgba(
-        bytes: &[u8],
-        eighths: u8,
-    ) -> Result<Option<(u32, u32, Vec<u8>)>, RenderError> {
+    /// than RGB and grey and for anything `jpeg-decoder` refuses, so `image`
+    /// decodes those and reports its own error.
+    pub(super) fn decode_rgba(bytes: &[u8], eighths: u8) -> Option<(u32, u32, Vec<u8>)> {
         let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-        let failed = |e: jpeg_decoder::Error| RenderError::Unsupported(format!("JPEG: {e}"));
-        decoder.read_info().map_err(failed)?;
-        let Some(info) = decoder.info() else {
-            return Ok(None);
-        };
+        decoder.read_info().ok()?;
+        let info = decoder.info()?;
         let scaled =
             |len: u16| -> u16 { ((u32::from(len) * u32::from(eighths)).div_ceil(8)).max(1) as u16 };
         let (w, h) = decoder
             .scale(scaled(info.width), scaled(info.height))
-            .map_err(failed)?;
-        let pixels = decoder.decode().map_err(failed)?;
-        let Some(info) = decoder.info() else {
-            return Ok(None);
-        };
+            .ok()?;
+        let pixels = decoder.decode().ok()?;
+        let info = decoder.info()?;
         let mut rgba = Vec::with_capacity(usize::from(w) * usize::from(h) * 4);
         match info.pixel_format {
             jpeg_decoder::PixelFormat::RGB24 => {
@@ -176,9 +169,9 @@ mod pure {
                     rgba.extend_from_slice(&[l, l, l, 255]);
                 }
             }
-            _ => return Ok(None),
+            _ => return None,
         }
-        Ok(Some((u32::from(w), u32::from(h), rgba)))
+        Some((u32::from(w), u32::from(h), rgba))
     }
 }
 
@@ -408,5 +401,45 @@ mod tests {
             decode(&bytes, &limits),
             Err(RenderError::SourceTooLarge { .. })
         ));
+    }
+    fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x * 7 + y) as u8, (x ^ y) as u8, (y * 3) as u8])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+            .encode_image(&img)
+            .unwrap();
+        jpeg
+    }
+
+    #[test]
+    fn scaled_decode_gives_the_scaled_size_upright() {
+        let bytes = jpeg_with_orientation(6);
+        let full = decode_jpeg_scaled(&bytes, &Limits::default(), 8).unwrap();
+        assert_eq!(full.map(|c| c.size()), Some((2, 4)));
+        let bytes = noisy_jpeg(64, 48);
+        for (eighths, size) in [(1, (8, 6)), (2, (16, 12)), (4, (32, 24)), (8, (64, 48))] {
+            let canvas = decode_jpeg_scaled(&bytes, &Limits::default(), eighths).unwrap();
+            assert_eq!(canvas.map(|c| c.size()), Some(size), "eighths {eighths}");
+        }
+    }
+
+    #[test]
+    fn damaged_jpeg_is_left_to_the_full_decoder() {
+        // A damaged file must not make the fast path fail the request where
+        // `image` would decode (or refuse) it by itself: libjpeg-turbo
+        // refuses this one, `jpeg-decoder` decodes what it can.
+        let bytes = noisy_jpeg(64, 48);
+        let mut damaged = bytes[..bytes.len() * 2 / 3].to_vec();
+        damaged.extend_from_slice(&[0xFF, 0xD9]);
+        let scaled = decode_jpeg_scaled(&damaged, &Limits::default(), 2);
+        assert!(scaled.is_ok(), "{scaled:?}");
+        let full = decode(&damaged, &Limits::default());
+        assert!(
+            matches!(full, Ok(ref c) if c.size() == (64, 48))
+                || matches!(full, Err(RenderError::Decode(_))),
+            "{full:?}"
+        );
     }
 }
