@@ -106,38 +106,55 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn read_cases() -> Vec<Case> {
-    let text =
-        std::fs::read_to_string(root().join("fixtures/golden/cases.txt")).unwrap_or_default();
+/// Every case line; a line that does not parse is an error that names it,
+/// so a typo never silently drops a case.
+fn read_cases() -> Result<Vec<Case>, String> {
+    let text = std::fs::read_to_string(root().join("fixtures/golden/cases.txt"))
+        .map_err(|e| format!("fixtures/golden/cases.txt: {e}"))?;
     text.lines()
-        .filter(|l| {
+        .enumerate()
+        .filter(|(_, l)| {
             let l = l.trim_start();
             !l.is_empty() && !l.starts_with('#') && !l.starts_with('@')
         })
-        .filter_map(|line| {
-            let mut parts = line.split_whitespace();
-            let name = parts.next()?.to_owned();
-            let source = parts.next()?.to_owned();
-            let tolerance = parts.next()?;
-            let (default, turbojpeg) = match tolerance.split_once('/') {
-                Some((default, turbojpeg)) => (default.parse().ok()?, turbojpeg.parse().ok()?),
-                None => {
-                    let tolerance: f64 = tolerance.parse().ok()?;
-                    (tolerance, tolerance)
-                }
-            };
-            Some(Case {
-                name,
-                source,
-                tolerance: if cfg!(feature = "turbojpeg") {
-                    turbojpeg
-                } else {
-                    default
-                },
-                request: parts.next().unwrap_or("").to_owned(),
+        .map(|(number, line)| {
+            parse_case(line).ok_or_else(|| {
+                format!(
+                    "fixtures/golden/cases.txt:{}: cannot read {line:?}",
+                    number + 1
+                )
             })
         })
         .collect()
+}
+
+/// `name source tolerance[/turbojpeg-tolerance] [request]`.
+fn parse_case(line: &str) -> Option<Case> {
+    let mut parts = line.split_whitespace();
+    let name = parts.next()?.to_owned();
+    let source = parts.next()?.to_owned();
+    let tolerance = parts.next()?;
+    let (default, turbojpeg) = match tolerance.split_once('/') {
+        Some((default, turbojpeg)) => (default.parse().ok()?, turbojpeg.parse().ok()?),
+        None => {
+            let tolerance: f64 = tolerance.parse().ok()?;
+            (tolerance, tolerance)
+        }
+    };
+    let request = parts.next().unwrap_or("").to_owned();
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Case {
+        name,
+        source,
+        tolerance: if cfg!(feature = "turbojpeg") {
+            turbojpeg
+        } else {
+            default
+        },
+        request,
+    })
 }
 
 /// Renders a case and decodes the reply.
@@ -260,11 +277,17 @@ fn save_actual(case: &Case, actual: &RgbaImage) -> Result<PathBuf, Failed> {
 
 fn main() {
     let args = Arguments::from_args();
-    let cases = read_cases();
-    assert!(
-        !cases.is_empty(),
-        "no golden cases in fixtures/golden/cases.txt"
-    );
+    let cases = match read_cases() {
+        Ok(cases) if !cases.is_empty() => cases,
+        Ok(_) => {
+            eprintln!("no golden cases in fixtures/golden/cases.txt");
+            std::process::exit(101);
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(101);
+        }
+    };
     let trials = cases
         .into_iter()
         .map(|case| Trial::test(case.name.clone(), move || run(&case)))

@@ -154,9 +154,11 @@ def build_rust(turbojpeg):
     release = REPO / "target" / "release"
     bins = {}
     if turbojpeg:
-        for tool, pkg in (("cmake", "cmake"), ("nasm", "nasm")):
-            if not shutil.which(tool):
-                run(["apt-get", "install", "-y", "-q", pkg])
+        missing = [tool for tool in ("cmake", "make", "nasm") if not shutil.which(tool)]
+        if missing:
+            sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+            run(sudo + ["apt-get", "update", "-q"])
+            run(sudo + ["apt-get", "install", "-y", "-q", *missing])
         run(["cargo", "build", "--release", "--bin", "rendition", "--features", "turbojpeg"], cwd=REPO)
         OUT.mkdir(parents=True, exist_ok=True)
         shutil.copy2(release / "rendition", OUT / "rendition-turbojpeg")

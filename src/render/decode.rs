@@ -1,9 +1,11 @@
-//! Decoding originals: a header-only probe, then a full decode under explicit
-//! limits into a `Canvas`, with the EXIF orientation applied.
+//! Decoding originals: a header-only probe, then a decode under explicit
+//! limits into a `Canvas`, with the EXIF orientation applied — in full, or
+//! for JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain (shrink-on-load).
 //!
 //! The probe reports the *oriented* size, which is what geometry is planned
 //! on, so a portrait photo stored sideways is planned and rendered upright.
-//! This module never scales, crops or encodes.
+//! This module never crops, resamples or encodes, and never allocates pixels
+//! before the source-pixel limit has been checked on the header.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
@@ -62,7 +64,9 @@ pub fn probe(bytes: &[u8]) -> Result<Probe, RenderError> {
 /// Decodes the whole original as RGBA8, upright.
 ///
 /// The source-pixel limit is checked on the header before any pixel is
-/// allocated, and the decoder runs under matching `image::Limits`.
+/// allocated, and `image`'s decoders run under matching `image::Limits`
+/// (with the `turbojpeg` feature, JPEGs go to libjpeg-turbo first, after
+/// the same check).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
     #[cfg(feature = "turbojpeg")]
     if bytes.starts_with(&[0xFF, 0xD8]) {
@@ -178,22 +182,21 @@ mod pure {
 /// The libjpeg-turbo JPEG path of the `turbojpeg` feature.
 #[cfg(feature = "turbojpeg")]
 mod turbo {
-    use std::cell::RefCell;
     use turbojpeg::{Colorspace, Decompressor, Image, PixelFormat, ScalingFactor};
 
-    /// Progressive scans beyond this are refused: a crafted file with
-    /// thousands of tiny scans would otherwise cost minutes of CPU.
-    const MAX_SCANS: u32 = 500;
-
-    thread_local! {
-        /// One decompressor per render thread, reused across requests.
-        static DECOMPRESSOR: RefCell<Option<Decompressor>> = const { RefCell::new(None) };
-    }
+    /// Progressive scans beyond this are refused, as `image`'s zune-jpeg
+    /// refuses them by default: a crafted file with thousands of tiny scans
+    /// would otherwise cost minutes of CPU.
+    const MAX_SCANS: u32 = 100;
 
     /// Decodes at `eighths`/8 (1, 2, 4 or 8) straight into RGBA8. `None`
-    /// for CMYK/YCCK files and for anything libjpeg-turbo refuses (including
-    /// its warnings on damaged data), so `image` decodes those and reports
-    /// its own error.
+    /// for CMYK/YCCK, lossless and 12-bit files and for anything
+    /// libjpeg-turbo refuses (including its warnings on damaged data), so
+    /// `image` decodes those and reports its own error.
+    ///
+    /// A fresh decompressor per call (`tj3Init` costs microseconds): one
+    /// that failed part-way through a header keeps that state and would
+    /// refuse every later file.
     pub(super) fn decode_rgba(bytes: &[u8], eighths: u8) -> Option<(u32, u32, Vec<u8>)> {
         let factor = match eighths {
             1 => ScalingFactor::ONE_EIGHTH,
@@ -201,38 +204,32 @@ mod turbo {
             4 => ScalingFactor::ONE_HALF,
             _ => ScalingFactor::ONE,
         };
-        DECOMPRESSOR.with(|cell| {
-            let mut slot = cell.borrow_mut();
-            if slot.is_none() {
-                *slot = Decompressor::new().ok();
-            }
-            let decompressor = slot.as_mut()?;
-            let header = decompressor.read_header(bytes).ok()?;
-            if !matches!(
-                header.colorspace,
-                Colorspace::YCbCr | Colorspace::RGB | Colorspace::Gray
-            ) || header.is_lossless
-            {
-                return None;
-            }
-            decompressor.set_scaling_factor(factor).ok()?;
-            decompressor.set_scan_limit(MAX_SCANS).ok()?;
-            let scaled = header.scaled(factor);
-            let mut pixels = vec![0u8; 4 * scaled.width * scaled.height];
-            let image = Image {
-                pixels: &mut pixels[..],
-                width: scaled.width,
-                pitch: 4 * scaled.width,
-                height: scaled.height,
-                format: PixelFormat::RGBA,
-            };
-            decompressor.decompress(bytes, image).ok()?;
-            Some((
-                u32::try_from(scaled.width).ok()?,
-                u32::try_from(scaled.height).ok()?,
-                pixels,
-            ))
-        })
+        let mut decompressor = Decompressor::new().ok()?;
+        let header = decompressor.read_header(bytes).ok()?;
+        if !matches!(
+            header.colorspace,
+            Colorspace::YCbCr | Colorspace::RGB | Colorspace::Gray
+        ) || header.is_lossless
+        {
+            return None;
+        }
+        decompressor.set_scaling_factor(factor).ok()?;
+        decompressor.set_scan_limit(MAX_SCANS).ok()?;
+        let scaled = header.scaled(factor);
+        let mut pixels = vec![0u8; 4 * scaled.width * scaled.height];
+        let image = Image {
+            pixels: &mut pixels[..],
+            width: scaled.width,
+            pitch: 4 * scaled.width,
+            height: scaled.height,
+            format: PixelFormat::RGBA,
+        };
+        decompressor.decompress(bytes, image).ok()?;
+        Some((
+            u32::try_from(scaled.width).ok()?,
+            u32::try_from(scaled.height).ok()?,
+            pixels,
+        ))
     }
 }
 
@@ -441,5 +438,50 @@ mod tests {
                 || matches!(full, Err(RenderError::Decode(_))),
             "{full:?}"
         );
+    }
+    #[test]
+    fn a_refused_header_does_not_spoil_later_decodes() {
+        // Regression: libjpeg-turbo refuses widths over 65500; a decompressor
+        // kept per thread after that failure refused every later file.
+        let wide = noisy_jpeg(65_535, 8);
+        assert!(decode_jpeg_scaled(&wide, &Limits::default(), 1).is_ok());
+        let bytes = noisy_jpeg(64, 48);
+        for _ in 0..2 {
+            let canvas = decode_jpeg_scaled(&bytes, &Limits::default(), 2).unwrap();
+            assert_eq!(canvas.map(|c| c.size()), Some((16, 12)));
+        }
+    }
+
+    #[test]
+    fn grey_and_cmyk_jpegs_decode_in_both_paths() {
+        let mut grey = Vec::new();
+        jpeg_encoder::Encoder::new(&mut grey, 90)
+            .encode(&[128u8; 32 * 16], 32, 16, jpeg_encoder::ColorType::Luma)
+            .unwrap();
+        let scaled = decode_jpeg_scaled(&grey, &Limits::default(), 4).unwrap();
+        let scaled = scaled.expect("grey JPEGs take the fast path");
+        assert_eq!(scaled.size(), (16, 8));
+        let p = scaled.pixel(3, 3).unwrap();
+        assert!(
+            p[0].abs_diff(128) <= 2 && p[0] == p[1] && p[1] == p[2] && p[3] == 255,
+            "{p:?}"
+        );
+        assert_eq!(decode(&grey, &Limits::default()).unwrap().size(), (32, 16));
+
+        let mut cmyk = Vec::new();
+        jpeg_encoder::Encoder::new(&mut cmyk, 90)
+            .encode(
+                &[0u8, 255, 255, 0].repeat(32 * 16),
+                32,
+                16,
+                jpeg_encoder::ColorType::Cmyk,
+            )
+            .unwrap();
+        // CMYK is left to `image`, which converts it.
+        assert!(matches!(
+            decode_jpeg_scaled(&cmyk, &Limits::default(), 4),
+            Ok(None)
+        ));
+        assert_eq!(decode(&cmyk, &Limits::default()).unwrap().size(), (32, 16));
     }
 }

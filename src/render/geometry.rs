@@ -218,6 +218,9 @@ fn rotate_quarters(src: &Canvas, quarter: i64) -> Canvas {
     }
 }
 
+/// Scratch memory a thread's resizer may keep between requests.
+const MAX_KEPT_RESIZER_BYTES: usize = 32 << 20;
+
 thread_local! {
     /// One resizer per render thread: it keeps its scratch buffers and the
     /// CPU-extension choice between requests.
@@ -257,7 +260,15 @@ pub fn resample(
         options = options.crop(region.0, region.1, region.2, region.3);
     }
     RESIZER
-        .with_borrow_mut(|resizer| resizer.resize(&view, &mut dst, &options))
+        .with_borrow_mut(|resizer| {
+            let resized = resizer.resize(&view, &mut dst, &options);
+            // Scratch buffers grow to the largest source seen; a huge one
+            // is not kept for the life of the thread.
+            if resizer.size_of_internal_buffers() > MAX_KEPT_RESIZER_BYTES {
+                resizer.reset_internal_buffers();
+            }
+            resized
+        })
         .map_err(|e| RenderError::Resize(e.to_string()))?;
     Canvas::from_rgba(width, height, dst.into_vec())
         .ok_or_else(|| RenderError::Resize("resized buffer has the wrong size".to_owned()))
