@@ -31,8 +31,13 @@ fn ours(source: &[u8], query: &str) -> RgbaImage {
     image::load_from_memory(&encoded.bytes).unwrap().to_rgba8()
 }
 
+/// The source's pixels as this build decodes them, so that what is compared
+/// is the operation, not the JPEG decoder (with the `turbojpeg` feature,
+/// libjpeg-turbo rounds differently from `image`'s own decoder).
 fn theirs(source: &[u8]) -> RgbaImage {
-    image::load_from_memory(source).unwrap().to_rgba8()
+    let canvas = rendition::render::decode::decode(source, &Limits::default()).unwrap();
+    let (width, height) = canvas.size();
+    RgbaImage::from_raw(width, height, canvas.data().to_vec()).unwrap()
 }
 
 fn mean_abs_diff(a: &RgbaImage, b: &RgbaImage) -> f64 {
