@@ -3,17 +3,8 @@
 //! and compared by decoded pixels (never by encoded bytes) with the PNG in
 //! `fixtures/golden/expected/`.
 //!
-//! A line is `name source tolerance request`: the tolerance is the largest
-//! mean absolute difference per channel (0–255) the case accepts, and the
-//! request is a query string, or `modifier||request||post-modifier`. A
-//! tolerance written `a/b` accepts `b` in builds with the `turbojpeg`
-//! feature: libjpeg-turbo rounds its IDCT and upsampling differently from
-//! the pure-Rust decoders the expectations were made with, by ±1 per
-//! channel, which sharpening then amplifies.
-//!
-//! Lines `@record name kind modifier` define catalog records the cases can
-//! name in `src=`, `mask=` and `template=` (kind `image:fixture.png` or
-//! `template`); every fixture is also an image record named by its stem.
+//! The line format (tolerances per build, `@record` lines) is described,
+//! and read, in `tests/support/golden_cases.rs`.
 //!
 //! On a mismatch the actual image and a difference image are written under
 //! `target/golden/` and their paths printed. `UPDATE_GOLDEN=1` rewrites the
@@ -21,166 +12,21 @@
 //! expectations are its pixels); a new case fails until a person has looked
 //! at `target/golden/{name}.png` and copied it into place.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+#[path = "support/golden_cases.rs"]
+mod golden_cases;
 
+use std::path::PathBuf;
+
+use golden_cases::{Case, Fixtures, read_cases, root};
 use image::RgbaImage;
 use libtest_mimic::{Arguments, Failed, Trial};
 use rendition::config::Limits;
 use rendition::job;
-use rendition::protocol::Sources;
-use rendition::render::decode::Original;
 use rendition::render::text::FontSet;
-
-/// A catalog of the fixtures and the `@record` lines.
-struct Fixtures {
-    records: Vec<(String, String, String)>,
-}
-
-impl job::Resolver for Fixtures {
-    fn find(&self, id: &str) -> Result<Option<job::Record>, job::JobError> {
-        let name = id.rsplit('/').next().unwrap_or(id);
-        let file_record = |file: &str, modifier: &str| -> Option<job::Record> {
-            let bytes = std::fs::read(root().join("fixtures").join(file)).ok()?;
-            Some(job::Record {
-                object: format!("Golden/{name}"),
-                kind: job::RecordKind::Image,
-                bytes: Some(Original::new(Arc::new(bytes), None)),
-                modifier: modifier.to_owned(),
-                post_modifier: String::new(),
-                anchor: None,
-                ids: Vec::new(),
-                modified_ms: 0,
-            })
-        };
-        for (record, kind, modifier) in &self.records {
-            if record == name {
-                return Ok(match kind.strip_prefix("image:") {
-                    Some(file) => file_record(file, modifier),
-                    None => Some(job::Record {
-                        object: format!("Golden/{name}"),
-                        kind: job::RecordKind::Template,
-                        bytes: None,
-                        modifier: modifier.clone(),
-                        post_modifier: String::new(),
-                        anchor: None,
-                        ids: Vec::new(),
-                        modified_ms: 0,
-                    }),
-                });
-            }
-        }
-        for ext in ["jpg", "png"] {
-            if let Some(r) = file_record(&format!("{name}.{ext}"), "") {
-                return Ok(Some(r));
-            }
-        }
-        Ok(None)
-    }
-}
-
-fn read_records() -> Vec<(String, String, String)> {
-    let text =
-        std::fs::read_to_string(root().join("fixtures/golden/cases.txt")).unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.strip_prefix("@record "))
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            Some((
-                parts.next()?.to_owned(),
-                parts.next()?.to_owned(),
-                parts.next().unwrap_or("").to_owned(),
-            ))
-        })
-        .collect()
-}
-
-struct Case {
-    name: String,
-    source: String,
-    tolerance: f64,
-    request: String,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every case line; a line that does not parse is an error that names it,
-/// so a typo never silently drops a case.
-fn read_cases() -> Result<Vec<Case>, String> {
-    let text = std::fs::read_to_string(root().join("fixtures/golden/cases.txt"))
-        .map_err(|e| format!("fixtures/golden/cases.txt: {e}"))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            let l = l.trim_start();
-            !l.is_empty() && !l.starts_with('#') && !l.starts_with('@')
-        })
-        .map(|(number, line)| {
-            parse_case(line).ok_or_else(|| {
-                format!(
-                    "fixtures/golden/cases.txt:{}: cannot read {line:?}",
-                    number + 1
-                )
-            })
-        })
-        .collect()
-}
-
-/// `name source tolerance[/turbojpeg-tolerance] [request]`.
-fn parse_case(line: &str) -> Option<Case> {
-    let mut parts = line.split_whitespace();
-    let name = parts.next()?.to_owned();
-    let source = parts.next()?.to_owned();
-    let tolerance = parts.next()?;
-    let (default, turbojpeg) = match tolerance.split_once('/') {
-        Some((default, turbojpeg)) => (default.parse().ok()?, turbojpeg.parse().ok()?),
-        None => {
-            let tolerance: f64 = tolerance.parse().ok()?;
-            (tolerance, tolerance)
-        }
-    };
-    let request = parts.next().unwrap_or("").to_owned();
-    if parts.next().is_some() {
-        return None;
-    }
-    Some(Case {
-        name,
-        source,
-        tolerance: if cfg!(feature = "turbojpeg") {
-            turbojpeg
-        } else {
-            default
-        },
-        request,
-    })
-}
 
 /// Renders a case and decodes the reply.
 fn render_case(case: &Case) -> Result<RgbaImage, String> {
-    let bytes = if case.source == "-" {
-        Vec::new()
-    } else {
-        std::fs::read(root().join("fixtures").join(&case.source))
-            .map_err(|e| format!("{}: {e}", case.source))?
-    };
-    let parts: Vec<&str> = case.request.split("||").collect();
-    let sources = match parts.as_slice() {
-        [m, r, p] => Sources {
-            modifier: m,
-            request: r,
-            post_modifier: p,
-        },
-        _ => Sources {
-            request: &case.request,
-            ..Sources::default()
-        },
-    };
-    let stem = case.source.split('.').next().unwrap_or("source");
-    let fixtures = Fixtures {
-        records: read_records(),
-    };
+    let fixtures = Fixtures::load()?;
     let limits = Limits::default();
     let ctx = job::Context {
         resolver: &fixtures,
@@ -188,10 +34,8 @@ fn render_case(case: &Case) -> Result<RgbaImage, String> {
         fonts: FontSet::shared(),
         decoded: None,
     };
-    // A source of `-` renders without a path object file (templates).
-    let source = (case.source != "-").then(|| Original::new(Arc::new(bytes), None));
-    let encoded =
-        job::render(source, sources, &format!("Golden/{stem}"), &ctx).map_err(|e| e.to_string())?;
+    let encoded = job::render(case.original()?, case.sources(), &case.object(), &ctx)
+        .map_err(|e| e.to_string())?;
     image::load_from_memory(&encoded.bytes)
         .map(|i| i.to_rgba8())
         .map_err(|e| format!("cannot decode the {} reply: {e}", encoded.content_type))
