@@ -37,7 +37,7 @@ use rendition::protocol::{self, Command, CommandName};
 use rendition::render::composite::{self, EffectSpec, GLOW_MACRO, SHADOW_MACRO};
 use rendition::render::encode::{self, EncodeSpec};
 use rendition::render::text::{self, FontSet, TextRequest};
-use rendition::render::{Canvas, decode, geometry, ops};
+use rendition::render::{Canvas, decode, geometry, ops, pipeline};
 
 /// A deterministic photo-like RGBA image: smooth colour shading, a few discs
 /// with hard edges and per-pixel grain, so codecs see realistic entropy.
@@ -228,29 +228,12 @@ fn bench_resize(c: &mut Criterion) {
 
 /// An effect as the pipeline builds it from a macro body under `effect=-1`.
 fn effect(body: &str) -> EffectSpec {
-    let mut spec = EffectSpec {
-        index: -1,
-        color: [0, 0, 0, 255],
-        opacity: 1.0,
-        grow: 0,
-        blur: 0.0,
-        noise: None,
-        offset: (0, 0),
-        blend: BlendMode::Norm,
-        mask_use: MaskUse::Norm,
-    };
-    for (key, value) in body.split('&').filter_map(|kv| kv.split_once('=')) {
-        let numbers: Vec<f64> = value.split(',').filter_map(|n| n.parse().ok()).collect();
-        match key {
-            "pos" => spec.offset = (numbers[0] as i64, numbers[1] as i64),
-            "color" => spec.color = [0, 1, 2, 3].map(|i| numbers[i] as u8),
-            "op_grow" => spec.grow = numbers[0] as i32,
-            "op_blur" => spec.blur = numbers[0],
-            "blendMode" if value == "screen" => spec.blend = BlendMode::Screen,
-            other => panic!("effect macro key {other} is not read here"),
-        }
-    }
-    spec
+    let parsed = protocol::parse_query(&format!("layer=1&effect=-1&{body}"));
+    assert!(!parsed.has_errors(), "effect body {body} does not parse");
+    pipeline::effects_of(&parsed.request, Some(1), 1.0)
+        .into_iter()
+        .next()
+        .expect("one effect under layer 1")
 }
 
 fn bench_composite(c: &mut Criterion) {

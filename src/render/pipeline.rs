@@ -617,7 +617,8 @@ fn prepare_layer(
 
 /// The effects attached to a layer (§3.8), in index order. An effect's
 /// opacity is its parent's main opacity times its own (§3.5 `opac`).
-fn effects_of(request: &Request, parent: Option<u32>, parent_opacity: f64) -> Vec<EffectSpec> {
+/// Public so that benchmarks build effects exactly as renders do.
+pub fn effects_of(request: &Request, parent: Option<u32>, parent_opacity: f64) -> Vec<EffectSpec> {
     let mut effects: Vec<EffectSpec> = request
         .all_targets()
         .into_iter()
