@@ -4,7 +4,9 @@
 //!
 //! `cargo run --release --example decode_time -- target/loadbench/photos/bench/*.jpg`
 //! times the default build's decoder; add `--features turbojpeg` for
-//! libjpeg-turbo. It never writes anything.
+//! libjpeg-turbo. It tunes the C allocator as `rendition serve` does
+//! (`src/allocator.rs`); set `MALLOC_TRIM_THRESHOLD_=131072` to time glibc's
+//! defaults instead. It never writes anything.
 
 use std::time::Instant;
 
@@ -29,6 +31,7 @@ fn is_progressive(bytes: &[u8]) -> bool {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let malloc = rendition::allocator::tune(rendition::config::environment_tunes_malloc());
     let limits = Limits::default();
     let backend = if cfg!(feature = "turbojpeg") {
         "libjpeg-turbo"
@@ -61,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if files > 0 {
         println!(
-            "{backend}: {files} files, mean {:.1} ms per decode at 1/4 scale, {:.0}% of it in progressive files",
+            "{backend}: {files} files, mean {:.1} ms per decode at 1/4 scale, {:.0}% of it in progressive files (malloc: {malloc:?})",
             total / f64::from(files),
             100.0 * progressive / total
         );

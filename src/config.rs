@@ -458,6 +458,21 @@ pub fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.to_ascii_uppercase())
 }
 
+/// The environment variables through which an operator tunes glibc malloc
+/// itself; when one is set, `allocator::tune` changes nothing.
+pub const MALLOC_ENV_VARS: [&str; 3] = [
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_MMAP_THRESHOLD_",
+    "GLIBC_TUNABLES",
+];
+
+/// True when the environment tunes glibc malloc (any of `MALLOC_ENV_VARS`).
+pub fn environment_tunes_malloc() -> bool {
+    MALLOC_ENV_VARS
+        .iter()
+        .any(|name| std::env::var_os(name).is_some())
+}
+
 /// The flag of a setting: `--` and the name in kebab case.
 pub fn flag_name(key: &str) -> String {
     format!("--{}", key.replace('_', "-"))

@@ -5,6 +5,7 @@
 //! strings into a typed request, `render` turns pixels into pixels, and `http`
 //! wires both to the network. No layer reaches into a layer above it.
 
+pub mod allocator;
 pub mod app;
 pub mod cache;
 pub mod catalog;

@@ -86,6 +86,8 @@ async fn main() -> ExitCode {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
+    let malloc = rendition::allocator::tune(rendition::config::environment_tunes_malloc());
+    tracing::debug!(?malloc, "C allocator tuning");
     let result = match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Render {
