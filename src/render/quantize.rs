@@ -460,13 +460,17 @@ fn most_used(work: &[Option<[u8; 4]>], fixed: &[[u8; 3]], room: usize) -> Vec<[u
 /// to the lower index), accelerated by a grid: colour space is cut into
 /// cells of 16 levels per colour channel and 64 of alpha, and each cell
 /// keeps, once first asked, the entries that can be nearest to some point in
-/// it (Heckbert's locally sorted search).
+/// it, sorted by their distance to the cell (Heckbert's locally sorted
+/// search): a search stops at the first candidate that cannot beat the best
+/// distance found, usually after a handful of the cell's entries.
 struct Nearest {
     entries: Vec<[i32; 4]>,
     /// Per cell: the start and end of its candidates in `candidates`, or
     /// `None` before first use.
     cells: Vec<Option<(u32, u32)>>,
-    candidates: Vec<u16>,
+    /// Per candidate: the squared distance from its cell to the entry (a
+    /// lower bound for every colour in the cell) and the entry's index.
+    candidates: Vec<(i32, u16)>,
 }
 
 impl Nearest {
@@ -492,16 +496,23 @@ impl Nearest {
             None => self.fill(cell, c),
         };
         let mut best = (i32::MAX, 0usize);
-        for &i in &self.candidates[start as usize..end as usize] {
-            let e = &self.entries[usize::from(i)];
+        for &(near, i) in &self.candidates[start as usize..end as usize] {
+            // No later candidate can be nearer; one exactly as near with a
+            // lower index still wins the tie, so only a strictly farther
+            // bound stops the search.
+            if near > best.0 {
+                break;
+            }
+            let i = usize::from(i);
+            let e = &self.entries[i];
             let d: i32 = (0..4)
                 .map(|k| {
                     let d = e[k] - c[k];
                     d * d
                 })
                 .sum();
-            if d < best.0 {
-                best = (d, usize::from(i));
+            if d < best.0 || (d == best.0 && i < best.1) {
+                best = (d, i);
             }
         }
         best.1
@@ -549,15 +560,16 @@ impl Nearest {
             })
             .collect();
         let limit = bounds.iter().map(|b| b.1).min().unwrap_or(0);
-        let start = self.candidates.len() as u32;
+        let start = self.candidates.len();
         self.candidates.extend(
             bounds
                 .iter()
                 .enumerate()
                 .filter(|(_, b)| b.0 <= limit)
-                .map(|(i, _)| i as u16),
+                .map(|(i, b)| (b.0, i as u16)),
         );
-        let range = (start, self.candidates.len() as u32);
+        self.candidates[start..].sort_unstable();
+        let range = (start as u32, self.candidates.len() as u32);
         self.cells[cell] = Some(range);
         range
     }
@@ -644,6 +656,36 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The nearest entry by brute force: the definition `Nearest` must match.
+    fn nearest_by_brute_force(entries: &[[u8; 4]], c: [i32; 4]) -> usize {
+        let mut best = (i32::MAX, 0);
+        for (i, e) in entries.iter().enumerate() {
+            let d: i32 = (0..4).map(|k| (i32::from(e[k]) - c[k]).pow(2)).sum();
+            if d < best.0 {
+                best = (d, i);
+            }
+        }
+        best.1
+    }
+
+    proptest::proptest! {
+        /// The grid and its early stop change the speed, never the answer,
+        /// ties included (repeated entries and a coarse palette make many).
+        #[test]
+        fn nearest_matches_brute_force(
+            entries in proptest::collection::vec(
+                proptest::array::uniform4(proptest::sample::select(vec![0u8, 1, 17, 64, 128, 200, 255])),
+                1..256,
+            ),
+            colours in proptest::collection::vec(proptest::array::uniform4(0i32..256), 1..64),
+        ) {
+            let mut finder = Nearest::new(&entries);
+            for c in colours {
+                proptest::prop_assert_eq!(finder.find(c), nearest_by_brute_force(&entries, c));
+            }
+        }
     }
 
     #[test]
