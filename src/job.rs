@@ -133,17 +133,8 @@ pub fn render_with(
     ctx: &Context<'_>,
     options: Options,
 ) -> Result<Encoded, JobError> {
-    let (request, scene_layers, seed) = prepare(source, sources, object, None, ctx, 0)?;
-    let scene = Scene {
-        request: &request,
-        layers: scene_layers,
-        attributes: CatalogAttributes::from_limits(ctx.limits),
-        limits: ctx.limits,
-        seed,
-        nested: false,
-        mask_only: options.mask,
-        decoded: ctx.decoded,
-    };
+    let (request, layers, seed) = prepare(source, sources, object, None, ctx, 0)?;
+    let scene = scene(&request, layers, seed, ctx, false, options.mask);
     Ok(pipeline::render(scene)?)
 }
 
@@ -155,20 +146,33 @@ pub fn describe(
     object: &str,
     ctx: &Context<'_>,
 ) -> Result<(u32, u32, &'static str), JobError> {
-    let (request, scene_layers, seed) = prepare(source, sources, object, None, ctx, 0)?;
+    let (request, layers, seed) = prepare(source, sources, object, None, ctx, 0)?;
     let mime = request.fmt().map_or("image/jpeg", |f| f.kind.mime());
-    let scene = Scene {
-        request: &request,
-        layers: scene_layers,
+    let (width, height) = pipeline::describe(&scene(&request, layers, seed, ctx, false, false))?;
+    Ok((width, height, mime))
+}
+
+/// The scene the pipeline renders or describes for a prepared request:
+/// `nested` for an `is{…}` layer (no `MaxPix`, no encoding), `mask_only` for
+/// `req=mask`.
+fn scene<'a>(
+    request: &'a Request,
+    layers: BTreeMap<u32, LayerInput>,
+    seed: u64,
+    ctx: &Context<'a>,
+    nested: bool,
+    mask_only: bool,
+) -> Scene<'a> {
+    Scene {
+        request,
+        layers,
         attributes: CatalogAttributes::from_limits(ctx.limits),
         limits: ctx.limits,
         seed,
-        nested: false,
-        mask_only: false,
+        nested,
+        mask_only,
         decoded: ctx.decoded,
-    };
-    let (width, height) = pipeline::describe(&scene)?;
-    Ok((width, height, mime))
+    }
 }
 
 /// Renders with no catalog: a loose file and a query (the `render --input`
@@ -456,17 +460,9 @@ fn render_nested_source(
         ctx,
         depth + 1,
     )?;
-    let scene = Scene {
-        request: &request,
-        layers,
-        attributes: CatalogAttributes::from_limits(ctx.limits),
-        limits: ctx.limits,
-        seed,
-        nested: true,
-        mask_only: false,
-        decoded: ctx.decoded,
-    };
-    Ok(pipeline::render_nested(scene)?)
+    Ok(pipeline::render_nested(scene(
+        &request, layers, seed, ctx, true, false,
+    ))?)
 }
 
 /// Lays out a text layer (§3.7, §4.6) at its final size.
