@@ -34,6 +34,7 @@
 //! `f4m`, `m3u8`, CMYK output) is [`EncodeError::Unsupported`] with a message
 //! meant for a 403 body.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use image::{ExtendedColorType, ImageEncoder};
@@ -321,21 +322,36 @@ fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
 /// JPEG settings other than quality.
 #[derive(Clone, Copy)]
 struct JpegOptions {
-    gray: bool,
+    color: JpegColor,
     subsample: bool,
     scans: Option<u8>,
 }
 
+/// The pixels to hand the JPEG encoder and their layout: an opaque colour
+/// image as it is (the encoder skips alpha), anything else flattened onto
+/// `bgc` first, and gray as one luma byte per pixel.
+fn jpeg_pixels(canvas: &Canvas, bgc: [u8; 3], gray: bool) -> (Cow<'_, [u8]>, JpegColor) {
+    if gray {
+        (
+            Cow::Owned(rgb_to_gray(&flatten(canvas, bgc))),
+            JpegColor::Luma,
+        )
+    } else if canvas.has_transparency() {
+        (Cow::Owned(flatten(canvas, bgc)), JpegColor::Rgb)
+    } else {
+        (Cow::Borrowed(canvas.data()), JpegColor::Rgba)
+    }
+}
+
 fn encode_jpeg(canvas: &Canvas, spec: &EncodeSpec, gray: bool) -> Result<Vec<u8>, EncodeError> {
     check_size(spec.format.kind, canvas, u32::from(u16::MAX))?;
-    let rgb = flatten(canvas, spec.bgc);
-    let pixels = if gray { rgb_to_gray(&rgb) } else { rgb };
+    let (pixels, color) = jpeg_pixels(canvas, spec.bgc, gray);
     let scans = (spec.format.kind == FormatKind::Pjpeg).then(|| match spec.pscan {
         None | Some(Pscan::Auto) => AUTO_SCANS,
         Some(Pscan::Scans(n)) => n.clamp(2, 64),
     });
     let options = JpegOptions {
-        gray,
+        color,
         subsample: spec.quality.no_chroma_subsampling != Some(true),
         scans,
     };
@@ -397,12 +413,7 @@ fn jpeg_bytes(
         encoder.set_progressive_scans(scans);
         encoder.set_optimized_huffman_tables(true);
     }
-    let color = if options.gray {
-        JpegColor::Luma
-    } else {
-        JpegColor::Rgb
-    };
-    encoder.encode(pixels, w, h, color)?;
+    encoder.encode(pixels, w, h, options.color)?;
     Ok(out)
 }
 
@@ -633,11 +644,10 @@ fn encode_tiff(canvas: &Canvas, spec: &EncodeSpec, gray: bool) -> Result<Vec<u8>
 fn tiff_jpeg(canvas: &Canvas, spec: &EncodeSpec, gray: bool) -> Result<Vec<u8>, EncodeError> {
     check_size(spec.format.kind, canvas, u32::from(u16::MAX))?;
     let (width, height) = canvas.size();
-    let rgb = flatten(canvas, spec.bgc);
-    let pixels = if gray { rgb_to_gray(&rgb) } else { rgb };
+    let (pixels, color) = jpeg_pixels(canvas, spec.bgc, gray);
     let subsample = !gray && spec.quality.no_chroma_subsampling != Some(true);
     let options = JpegOptions {
-        gray,
+        color,
         subsample,
         scans: None,
     };
@@ -773,6 +783,29 @@ fn encode_avif(_canvas: &Canvas, spec: &EncodeSpec) -> Result<Vec<u8>, EncodeErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_opaque_canvas_encodes_as_if_flattened() {
+        // The encoder reads RGBA directly for opaque canvases; the bytes must
+        // be those of the flattened RGB it was given before.
+        let data: Vec<u8> = (0..37u32 * 23)
+            .flat_map(|i| [(i * 7) as u8, (i * 13) as u8, (i * 29) as u8, 255])
+            .collect();
+        let canvas = Canvas::from_rgba(37, 23, data).expect("size matches");
+        let (pixels, color) = jpeg_pixels(&canvas, [255, 255, 255], false);
+        assert!(matches!(pixels, Cow::Borrowed(_)));
+        for scans in [None, Some(3)] {
+            let options = |color| JpegOptions {
+                color,
+                subsample: true,
+                scans,
+            };
+            let direct = jpeg_bytes(&pixels, 37, 23, 80, options(color)).expect("encodes");
+            let rgb = flatten(&canvas, [255, 255, 255]);
+            let flattened = jpeg_bytes(&rgb, 37, 23, 80, options(JpegColor::Rgb)).expect("encodes");
+            assert_eq!(direct, flattened);
+        }
+    }
 
     #[test]
     fn flatten_blends_onto_the_background() {
