@@ -5,8 +5,10 @@
 //! `cargo run --release --example decode_time -- target/loadbench/photos/bench/*.jpg`
 //! times the default build's decoder; add `--features turbojpeg` for
 //! libjpeg-turbo. It tunes the C allocator as `rendition serve` does
-//! (`src/allocator.rs`); set `MALLOC_TRIM_THRESHOLD_=131072` to time glibc's
-//! defaults instead. It never writes anything.
+//! (`src/allocator.rs`); to time glibc's defaults instead, set any glibc
+//! tunable, e.g. `GLIBC_TUNABLES=glibc.rtld.nns=4` (setting
+//! `MALLOC_TRIM_THRESHOLD_` would switch glibc's dynamic thresholds off and
+//! time something else). It never writes anything.
 
 use std::time::Instant;
 
