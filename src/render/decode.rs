@@ -82,13 +82,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
             height: h,
         });
     }
-    if u64::from(w) * u64::from(h) > limits.max_source_pixels {
-        return Err(RenderError::SourceTooLarge {
-            width: w,
-            height: h,
-            max_pixels: limits.max_source_pixels,
-        });
-    }
+    check_source_pixels(w, h, limits)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut decode_limits = image::Limits::default();
     decode_limits.max_image_width = Some(w);
@@ -98,12 +92,30 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
     decoder
         .set_limits(decode_limits)
         .map_err(RenderError::Decode)?;
-    let mut image = DynamicImage::from_decoder(decoder).map_err(RenderError::Decode)?;
+    let image = DynamicImage::from_decoder(decoder).map_err(RenderError::Decode)?;
+    upright_canvas(image, orientation)
+        .ok_or_else(|| RenderError::Resize("decoded buffer has the wrong size".to_owned()))
+}
+
+/// Refuses a source of more than `limits.max_source_pixels`, from its
+/// header, before any pixel is allocated.
+fn check_source_pixels(width: u32, height: u32, limits: &Limits) -> Result<(), RenderError> {
+    if u64::from(width) * u64::from(height) > limits.max_source_pixels {
+        return Err(RenderError::SourceTooLarge {
+            width,
+            height,
+            max_pixels: limits.max_source_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// A decoded image as an RGBA canvas with its EXIF orientation applied.
+fn upright_canvas(mut image: DynamicImage, orientation: Orientation) -> Option<Canvas> {
     image.apply_orientation(orientation);
     let rgba = image.into_rgba8();
     let (width, height) = rgba.dimensions();
     Canvas::from_rgba(width, height, rgba.into_raw())
-        .ok_or_else(|| RenderError::Resize("decoded buffer has the wrong size".to_owned()))
 }
 
 /// Decodes a JPEG at `eighths`/8 of its size (1, 2, 4 or 8) in the DCT
@@ -118,13 +130,7 @@ pub fn decode_jpeg_scaled(
     eighths: u8,
 ) -> Result<Option<Canvas>, RenderError> {
     let probe = probe(bytes)?;
-    if u64::from(probe.width) * u64::from(probe.height) > limits.max_source_pixels {
-        return Err(RenderError::SourceTooLarge {
-            width: probe.width,
-            height: probe.height,
-            max_pixels: limits.max_source_pixels,
-        });
-    }
+    check_source_pixels(probe.width, probe.height, limits)?;
     #[cfg(feature = "turbojpeg")]
     let decoded = turbo::decode_rgba(bytes, eighths);
     #[cfg(not(feature = "turbojpeg"))]
@@ -135,11 +141,10 @@ pub fn decode_jpeg_scaled(
     let Some(buffer) = image::RgbaImage::from_raw(w, h, rgba) else {
         return Ok(None);
     };
-    let mut image = DynamicImage::ImageRgba8(buffer);
-    image.apply_orientation(probe.orientation);
-    let rgba = image.into_rgba8();
-    let (width, height) = rgba.dimensions();
-    Ok(Canvas::from_rgba(width, height, rgba.into_raw()))
+    Ok(upright_canvas(
+        DynamicImage::ImageRgba8(buffer),
+        probe.orientation,
+    ))
 }
 
 /// The pure-Rust JPEG path of the default build.
@@ -439,6 +444,7 @@ mod tests {
             "{full:?}"
         );
     }
+
     #[test]
     fn a_refused_header_does_not_spoil_later_decodes() {
         // Regression: libjpeg-turbo refuses widths over 65500; a decompressor
