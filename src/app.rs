@@ -2,10 +2,10 @@
 //! work that joins them without belonging to any one of them.
 //!
 //! It owns first-start setup (the admin user from the environment values it is
-//! given, the Demo company), storing an uploaded original (probe, blob, catalog
-//! row), and resolving an IS object to the sources of a render (the owner's
-//! file and the Modifier/PostModifier strings). It never speaks HTTP or SOAP
-//! and never renders.
+//! given, the Demo company), storing an uploaded original (probe, blob,
+//! pyramid levels, catalog row), and resolving an IS object to the sources of
+//! a render (the owner's file, its levels and the Modifier/PostModifier
+//! strings). It never speaks HTTP or SOAP and never renders.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use crate::config::Limits;
 use crate::ips::{self, Ips};
 use crate::job::{JobError, Record, RecordKind, Resolver};
 use crate::render::decode::Original;
+use crate::render::pyramid::{self, LevelSource};
 use crate::render::{self, RenderError};
 
 /// Why the data directory could not be opened.
@@ -93,6 +94,30 @@ pub struct App {
     pub catalog: Arc<dyn Catalog>,
     pub blobs: Arc<BlobStore>,
     pub ips: Ips,
+    /// Make pyramid levels of uploaded JPEGs and render from them (setting
+    /// `pyramid`, on by default).
+    pub pyramid: bool,
+}
+
+/// Pyramid levels kept beside their blobs, as `{address}.l{eighths}`.
+#[derive(Debug)]
+struct BlobLevels(Arc<BlobStore>);
+
+impl LevelSource for BlobLevels {
+    fn level(&self, key: &str, eighths: u8) -> Option<Vec<u8>> {
+        match self.0.companion(key, &level_suffix(eighths)) {
+            Ok(bytes) => Some(bytes),
+            Err(BlobError::NotFound(_)) => None,
+            Err(e) => {
+                tracing::warn!("cannot read pyramid level {eighths}/8 of blob {key}: {e}");
+                None
+            }
+        }
+    }
+}
+
+fn level_suffix(eighths: u8) -> String {
+    format!("l{eighths}")
 }
 
 /// The images of the Demo company: fixture file and asset name.
@@ -136,6 +161,7 @@ impl App {
             catalog,
             blobs,
             ips,
+            pyramid: true,
         })
     }
 
@@ -209,6 +235,9 @@ impl App {
                 other => IngestError::NotAnImage(other.to_string()),
             })?;
         let blob = self.blobs.put(bytes)?;
+        if self.pyramid {
+            self.store_levels(&blob, bytes);
+        }
         let stored = self.catalog.put_image(&NewImage {
             company_id: company.id,
             folder_id: folder.id,
@@ -226,6 +255,33 @@ impl App {
             }
         }
         Ok(stored)
+    }
+
+    /// Makes and keeps the pyramid levels of a stored JPEG original, unless
+    /// it has them. They only save work: an original whose levels cannot be
+    /// made or kept is still stored, and renders decode it.
+    fn store_levels(&self, blob: &str, bytes: &[u8]) {
+        if pyramid::EIGHTHS
+            .iter()
+            .all(|&e| self.blobs.has_companion(blob, &level_suffix(e)))
+        {
+            return;
+        }
+        let levels = match pyramid::make_levels(bytes, &self.limits) {
+            Ok(levels) => levels,
+            Err(e) => {
+                tracing::warn!("no pyramid levels for blob {blob}: {e}");
+                return;
+            }
+        };
+        for (eighths, level) in levels {
+            if let Err(e) = self
+                .blobs
+                .put_companion(blob, &level_suffix(eighths), &level)
+            {
+                tracing::warn!("cannot keep pyramid level {eighths}/8 of blob {blob}: {e}");
+            }
+        }
     }
 
     /// Resolves `/is/image/{company}/{name}` to the sources of a render.
@@ -318,7 +374,14 @@ impl App {
             return Ok(None);
         };
         match self.blobs.get(blob) {
-            Ok(bytes) => Ok(Some(Original::new(Arc::new(bytes), Some(blob)))),
+            Ok(bytes) => {
+                let original = Original::new(Arc::new(bytes), Some(blob));
+                Ok(Some(if self.pyramid {
+                    original.with_levels(Arc::new(BlobLevels(Arc::clone(&self.blobs))))
+                } else {
+                    original
+                }))
+            }
             Err(BlobError::NotFound(_)) => Err(ResolveError::NotFound(resolved.object.clone())),
             Err(other) => Err(ResolveError::Blob(other)),
         }

@@ -165,6 +165,12 @@ pub struct ServeConfig {
     /// Seed the `Demo` company on an empty catalog (setting `no_demo` turns
     /// it off). Default: `true`.
     pub seed_demo: bool,
+    /// Keep pyramid levels (1/2, 1/4, 1/8) of every JPEG original stored,
+    /// and render reduced views from them: Scene7's optimized pyramid, about
+    /// one byte on disk per original pixel, made once at upload. Off, renders
+    /// decode the original each time and levels already kept are ignored.
+    /// Default: `true`.
+    pub pyramid: bool,
     /// The `IpsAdmin` to create on first start (settings `admin_user` and
     /// `admin_password`, both or neither). Default: none.
     pub admin: Option<(String, String)>,
@@ -186,6 +192,7 @@ impl Default for ServeConfig {
             data_dir: PathBuf::from("data"),
             fixtures_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
             seed_demo: true,
+            pyramid: true,
             admin: None,
             log_format: LogFormat::Text,
             log_filter: "info".to_owned(),
@@ -266,6 +273,7 @@ impl ServeConfig {
         if let Some(no_demo) = s.no_demo {
             c.seed_demo = !no_demo;
         }
+        set(&mut c.pyramid, s.pyramid);
         c.admin = match (s.admin_user, s.admin_password) {
             (Some(user), Some(password)) => Some((user, password)),
             (None, None) => None,
@@ -395,6 +403,8 @@ settings! {
     data: PathBuf,
     /// Do not seed the Demo company.
     no_demo: bool,
+    /// Keep pyramid levels of JPEG originals and render from them.
+    pyramid: bool,
     /// First-start `IpsAdmin` user.
     admin_user: String,
     /// First-start `IpsAdmin` password.
@@ -629,6 +639,10 @@ pub struct CommonFlags {
     /// Log lines as `text` or `json` [default: text].
     #[arg(long, value_name = "FORMAT", value_parser = parse::<LogFormat>)]
     pub log_format: Option<LogFormat>,
+    /// Keep pyramid levels of JPEG originals and render from them [default: true].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = parse::<bool>)]
+    pub pyramid: Option<bool>,
     #[command(flatten, next_help_heading = "Limits")]
     pub limits: LimitFlags,
 }
@@ -719,6 +733,7 @@ impl From<CommonFlags> for Overrides {
             settings: Settings {
                 data: f.data,
                 log_format: f.log_format,
+                pyramid: f.pyramid,
                 max_pix: l.max_pix,
                 default_pix: l.default_pix,
                 max_source_pixels: l.max_source_pixels,

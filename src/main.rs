@@ -128,7 +128,8 @@ fn init_logging(config: &ServeConfig) -> Result<(), String> {
 }
 
 async fn serve(config: ServeConfig) -> Result<(), String> {
-    let app = App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+    let mut app = App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+    app.pyramid = config.pyramid;
     if let Some((user, password)) = &config.admin {
         if app
             .ensure_admin(user, password)
@@ -213,8 +214,9 @@ fn render(
                 .map_err(|e| e.to_string())?
         }
         None => {
-            let app =
+            let mut app =
                 App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+            app.pyramid = config.pyramid;
             let (object, query) = request.split_once('?').unwrap_or((request, ""));
             let (company, name) = object
                 .split_once('/')
@@ -254,7 +256,8 @@ fn import(
     folder: Option<&str>,
     dir: &Path,
 ) -> Result<(), String> {
-    let app = App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+    let mut app = App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+    app.pyramid = config.pyramid;
     let company = match app
         .catalog
         .company_by_name(company_name)

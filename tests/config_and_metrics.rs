@@ -216,6 +216,7 @@ fn every_key_is_accepted_in_the_file() {
                 "log_format" => "\"json\"",
                 "max_pix" | "default_pix" => "\"10,10\"",
                 "no_demo" | "prerender" => "true",
+                "pyramid" => "false",
                 _ => "7",
             };
             format!("{key} = {value}\n")
@@ -225,6 +226,7 @@ fn every_key_is_accepted_in_the_file() {
     let config = ServeConfig::from_settings(settings).unwrap();
     assert_eq!(config.serving.non_img_expiration_minutes, 7);
     assert_eq!(config.limits.max_body_bytes, 7);
+    assert!(!config.pyramid);
 }
 
 /// The README's example file loads.

@@ -3,7 +3,9 @@
 //! A blob is written to a temporary file and renamed into place, so a reader
 //! never sees half a file, and a replaced original gets a new address, so a
 //! render that read the old one is never corrupted. Blobs are removed only
-//! when the catalog says no asset uses them. This module never parses images.
+//! when the catalog says no asset uses them, and with them the files kept
+//! beside them (`{address}.{suffix}`: pyramid levels). This module never
+//! parses images.
 
 use std::fs;
 use std::io::Write;
@@ -55,9 +57,14 @@ impl BlobStore {
         let path = self
             .path(&address)
             .ok_or_else(|| BlobError::NotFound(address.clone()))?;
-        if path.exists() {
-            return Ok(address);
+        if !path.exists() {
+            self.write_atomically(&path, &address, bytes)?;
         }
+        Ok(address)
+    }
+
+    /// Writes through a temporary file and a rename, so no reader sees half a file.
+    fn write_atomically(&self, path: &Path, name: &str, bytes: &[u8]) -> Result<(), BlobError> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
@@ -65,13 +72,13 @@ impl BlobStore {
         let tmp = self
             .root
             .join("tmp")
-            .join(format!("{address}.{}.{n}", std::process::id()));
+            .join(format!("{name}.{}.{n}", std::process::id()));
         let mut file = fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp, &path)?;
-        Ok(address)
+        fs::rename(&tmp, path)?;
+        Ok(())
     }
 
     /// Reads a blob whole.
@@ -79,22 +86,82 @@ impl BlobStore {
         let path = self
             .path(address)
             .ok_or_else(|| BlobError::NotFound(address.to_owned()))?;
-        fs::read(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => BlobError::NotFound(address.to_owned()),
-            _ => BlobError::Io(e),
-        })
+        read(&path, address)
     }
 
-    /// Removes a blob no asset uses any more; a missing blob is not an error.
+    /// The path of a file kept with a blob (a pyramid level), `{address}.{suffix}`.
+    fn companion_path(&self, address: &str, suffix: &str) -> Option<PathBuf> {
+        let valid = !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
+        let blob = self.path(address)?;
+        valid.then(|| blob.with_file_name(format!("{address}.{suffix}")))
+    }
+
+    /// Keeps a file with a blob; it lives as long as the blob.
+    pub fn put_companion(
+        &self,
+        address: &str,
+        suffix: &str,
+        bytes: &[u8],
+    ) -> Result<(), BlobError> {
+        let path = self
+            .companion_path(address, suffix)
+            .ok_or_else(|| BlobError::NotFound(format!("{address}.{suffix}")))?;
+        self.write_atomically(&path, &format!("{address}.{suffix}"), bytes)
+    }
+
+    /// Reads a file kept with a blob.
+    pub fn companion(&self, address: &str, suffix: &str) -> Result<Vec<u8>, BlobError> {
+        let name = format!("{address}.{suffix}");
+        let path = self
+            .companion_path(address, suffix)
+            .ok_or_else(|| BlobError::NotFound(name.clone()))?;
+        read(&path, &name)
+    }
+
+    /// Whether a file is kept with a blob under `suffix`.
+    pub fn has_companion(&self, address: &str, suffix: &str) -> bool {
+        self.companion_path(address, suffix)
+            .is_some_and(|path| path.is_file())
+    }
+
+    /// Removes a blob no asset uses any more, and the files kept with it; a
+    /// missing blob is not an error.
     pub fn remove(&self, address: &str) -> Result<(), BlobError> {
-        if let Some(path) = self.path(address) {
-            match fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e.into()),
+        let Some(path) = self.path(address) else {
+            return Ok(());
+        };
+        remove_if_present(&path)?;
+        let Some(dir) = path.parent() else {
+            return Ok(());
+        };
+        let prefix = format!("{address}.");
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                remove_if_present(&entry.path())?;
             }
         }
         Ok(())
+    }
+}
+
+fn read(path: &Path, name: &str) -> Result<Vec<u8>, BlobError> {
+    fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => BlobError::NotFound(name.to_owned()),
+        _ => BlobError::Io(e),
+    })
+}
+
+fn remove_if_present(path: &Path) -> Result<(), BlobError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -113,8 +180,21 @@ mod tests {
         );
         assert_eq!(store.put(b"hello").unwrap(), a);
         assert_eq!(store.get(&a).unwrap(), b"hello");
+        store.put_companion(&a, "l4", b"level").unwrap();
+        assert!(store.has_companion(&a, "l4"));
+        assert_eq!(store.companion(&a, "l4").unwrap(), b"level");
+        assert!(matches!(
+            store.companion(&a, "l2"),
+            Err(BlobError::NotFound(_))
+        ));
+        assert!(store.put_companion(&a, "../x", b"no").is_err());
+        let b = store.put(b"other").unwrap();
+        store.put_companion(&b, "l4", b"kept").unwrap();
         store.remove(&a).unwrap();
         assert!(matches!(store.get(&a), Err(BlobError::NotFound(_))));
+        assert!(!store.has_companion(&a, "l4"));
+        // Another blob's companions stay.
+        assert_eq!(store.companion(&b, "l4").unwrap(), b"kept");
         assert!(matches!(
             store.get("../../etc/passwd"),
             Err(BlobError::NotFound(_))

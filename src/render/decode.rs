@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader};
 
+use super::pyramid::Levels;
 use super::{Canvas, RenderError};
 use crate::config::Limits;
 
@@ -243,8 +244,10 @@ mod turbo {
 pub struct Original {
     pub bytes: Arc<Vec<u8>>,
     /// A key that names these exact bytes (a content hash), for the decoded
-    /// cache; `None` keeps them out of it.
+    /// cache and the pyramid; `None` keeps them out of both.
     pub key: Option<Arc<str>>,
+    /// Where its pyramid levels are kept, if it has any.
+    pub levels: Option<Levels>,
 }
 
 impl Original {
@@ -252,7 +255,24 @@ impl Original {
         Original {
             bytes,
             key: key.map(Arc::from),
+            levels: None,
         }
+    }
+
+    /// The same original, with its pyramid levels read from `levels`.
+    pub fn with_levels(self, levels: Levels) -> Original {
+        Original {
+            levels: Some(levels),
+            ..self
+        }
+    }
+
+    /// The stored pyramid level at `eighths`/8 of this `source`-sized
+    /// original (upright), if there is a readable one.
+    pub fn level(&self, eighths: u8, source: (u32, u32)) -> Option<Canvas> {
+        let key = self.key.as_deref()?;
+        let bytes = self.levels.as_ref()?.level(key, eighths)?;
+        super::pyramid::decode_level(&bytes, eighths, source)
     }
 }
 

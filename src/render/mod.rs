@@ -1,8 +1,9 @@
 //! CPU work on pixels: decode, resize, composite and encode.
 //!
 //! This module owns everything that touches pixel buffers. It is synchronous
-//! and must never do async work, I/O beyond the bytes it is handed, database or
-//! network access; callers run it off the async runtime. Sizes are checked
+//! and must never do async work, I/O beyond the bytes it is handed (and the
+//! pyramid levels read through the [`pyramid::LevelSource`] it is handed),
+//! database or network access; callers run it off the async runtime. Sizes are checked
 //! against [`Limits`](crate::config::Limits) before any pixel is allocated.
 //!
 //! [`pipeline`] runs a [`Plan`](crate::plan::Plan): [`decode`] the original,
@@ -15,6 +16,7 @@ pub mod encode;
 pub mod geometry;
 pub mod ops;
 pub mod pipeline;
+pub mod pyramid;
 pub mod quantize;
 pub mod text;
 

@@ -396,8 +396,13 @@ fn shrink_on_load(
     else {
         return Ok(None);
     };
-    let Some(reduced) = decode::decode_jpeg_scaled(&original.bytes, scene.limits, eighths)? else {
-        return Ok(None);
+    // The stored pyramid level if there is one: the same pixels, undecoded.
+    let reduced = match original.level(eighths, plan.source) {
+        Some(level) => level,
+        None => match decode::decode_jpeg_scaled(&original.bytes, scene.limits, eighths)? {
+            Some(reduced) => reduced,
+            None => return Ok(None),
+        },
     };
     let (sw, sh) = plan.source;
     let kx = f64::from(reduced.width()) / f64::from(sw);
