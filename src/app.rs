@@ -236,7 +236,7 @@ impl App {
             })?;
         let blob = self.blobs.put(bytes)?;
         if self.pyramid {
-            self.store_levels(&blob, bytes);
+            self.ensure_levels(&blob, bytes);
         }
         let stored = self.catalog.put_image(&NewImage {
             company_id: company.id,
@@ -257,31 +257,39 @@ impl App {
         Ok(stored)
     }
 
-    /// Makes and keeps the pyramid levels of a stored JPEG original, unless
-    /// it has them. They only save work: an original whose levels cannot be
+    /// Makes and keeps the pyramid levels of a stored original, unless it
+    /// has them from this build's JPEG decoder; returns how many it made (none for originals that are not
+    /// JPEGs). Levels only save work: an original whose levels cannot be
     /// made or kept is still stored, and renders decode it.
-    fn store_levels(&self, blob: &str, bytes: &[u8]) {
-        if pyramid::EIGHTHS
-            .iter()
-            .all(|&e| self.blobs.has_companion(blob, &level_suffix(e)))
-        {
-            return;
+    pub fn ensure_levels(&self, blob: &str, bytes: &[u8]) -> usize {
+        let kept = |eighths: u8| {
+            self.blobs
+                .companion(blob, &level_suffix(eighths))
+                .is_ok_and(|level| pyramid::made_by_this_build(&level))
+        };
+        if pyramid::EIGHTHS.iter().all(|&e| kept(e)) {
+            return 0;
         }
         let levels = match pyramid::make_levels(bytes, &self.limits) {
             Ok(levels) => levels,
             Err(e) => {
                 tracing::warn!("no pyramid levels for blob {blob}: {e}");
-                return;
+                return 0;
             }
         };
+        let mut made = 0;
         for (eighths, level) in levels {
-            if let Err(e) = self
+            match self
                 .blobs
                 .put_companion(blob, &level_suffix(eighths), &level)
             {
-                tracing::warn!("cannot keep pyramid level {eighths}/8 of blob {blob}: {e}");
+                Ok(()) => made += 1,
+                Err(e) => {
+                    tracing::warn!("cannot keep pyramid level {eighths}/8 of blob {blob}: {e}")
+                }
             }
         }
+        made
     }
 
     /// Resolves `/is/image/{company}/{name}` to the sources of a render.

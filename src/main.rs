@@ -64,6 +64,12 @@ enum Command {
         #[command(flatten)]
         flags: CommonFlags,
     },
+    /// Make the pyramid levels that stored JPEG originals lack: those stored
+    /// with --pyramid=false, or by a build with the other JPEG decoder.
+    Pyramid {
+        #[command(flatten)]
+        flags: CommonFlags,
+    },
 }
 
 #[tokio::main]
@@ -71,9 +77,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let overrides = match &cli.command {
         Command::Serve { flags } => Overrides::from(flags.clone()),
-        Command::Render { flags, .. } | Command::Import { flags, .. } => {
-            Overrides::from(flags.clone())
-        }
+        Command::Render { flags, .. }
+        | Command::Import { flags, .. }
+        | Command::Pyramid { flags } => Overrides::from(flags.clone()),
     };
     let config = match ServeConfig::load(&overrides) {
         Ok(config) => config,
@@ -102,6 +108,7 @@ async fn main() -> ExitCode {
             dir,
             ..
         } => import(&config, &company, folder.as_deref(), &dir),
+        Command::Pyramid { .. } => make_pyramid(&config),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -325,6 +332,27 @@ fn import(
     println!(
         "imported {stored} image(s) into {}, skipped {skipped}",
         folder.path
+    );
+    Ok(())
+}
+
+/// `rendition pyramid`: the missing levels of every stored original.
+fn make_pyramid(config: &ServeConfig) -> Result<(), String> {
+    let app = App::open(&config.data_dir, config.limits.clone()).map_err(|e| e.to_string())?;
+    let addresses = app.blobs.addresses().map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(addresses.len() as u64);
+    let (mut originals, mut levels) = (0, 0);
+    for address in &addresses {
+        let bytes = app.blobs.get(address).map_err(|e| e.to_string())?;
+        let made = app.ensure_levels(address, &bytes);
+        originals += usize::from(made > 0);
+        levels += made;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!(
+        "made {levels} level(s) for {originals} of {} stored original(s)",
+        addresses.len()
     );
     Ok(())
 }

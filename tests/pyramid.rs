@@ -149,7 +149,7 @@ async fn uploads_keep_levels_and_deletes_remove_them() {
 }
 
 #[test]
-fn with_the_pyramid_off_no_levels_are_kept() {
+fn with_the_pyramid_off_no_levels_are_kept_until_asked_for() {
     let data = std::env::temp_dir().join(format!("rendition-no-pyramid-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let mut app = App::open(&data, rendition::config::Limits::default()).unwrap();
@@ -169,5 +169,17 @@ fn with_the_pyramid_off_no_levels_are_kept() {
     for eighths in EIGHTHS {
         assert!(!app.blobs.has_companion(&blob, &suffix(eighths)));
     }
+
+    // `rendition pyramid` makes the missing levels later, once.
+    assert_eq!(app.blobs.addresses().unwrap(), vec![blob.clone()]);
+    assert_eq!(app.ensure_levels(&blob, &jpeg), EIGHTHS.len());
+    assert_eq!(app.ensure_levels(&blob, &jpeg), 0);
+    // A level of the other build's decoder is made again.
+    let mut level = app.blobs.companion(&blob, &suffix(2)).unwrap();
+    level[8] ^= 3;
+    app.blobs.put_companion(&blob, &suffix(2), &level).unwrap();
+    assert_eq!(app.ensure_levels(&blob, &jpeg), EIGHTHS.len());
+    let level = app.blobs.companion(&blob, &suffix(2)).unwrap();
+    assert!(pyramid::made_by_this_build(&level));
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-COLORS = {"rendition": "#c0392b", "rendition-turbojpeg": "#8e44ad", "sharp": "#2980b9", "thumbor": "#27ae60"}
+COLORS = {"rendition": "#c0392b", "rendition-turbojpeg": "#8e44ad",
+          "rendition-pyramid": "#e67e22", "sharp": "#2980b9", "thumbor": "#27ae60"}
 
 
 def main(src, dst):

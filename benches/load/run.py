@@ -42,6 +42,9 @@ RUNS = OUT / "runs"
 PIDFILE = OUT / "servers.pid.json"
 
 WIDTH, QUALITY = 512, 80
+# Rendition's variants in the benchmark, and whether each keeps and reads
+# pyramid levels.
+RENDITION_VARIANTS = {"rendition": False, "rendition-turbojpeg": False, "rendition-pyramid": True}
 COMPANY = "Bench"
 
 # The Plasma wallpapers that are photographs, all 2560x1600. The package's
@@ -432,9 +435,11 @@ def main():
                          "reported [3]")
     ap.add_argument("--warmup", type=int, default=12, help="unrecorded requests before each run [12]")
     ap.add_argument("--concurrency", default="1,2,4", help="cold-run concurrencies [1,2,4]")
-    ap.add_argument("--servers", default="rendition,rendition-turbojpeg,sharp,thumbor",
+    ap.add_argument("--servers", default=",".join(RENDITION_VARIANTS) + ",sharp,thumbor",
                     help="rendition is the default build (pure-Rust JPEG decoding), rendition-turbojpeg "
-                         "the build with `--features turbojpeg` [all four]")
+                         "the build with `--features turbojpeg`, both with the pyramid off so that every "
+                         "cold render decodes its JPEG; rendition-pyramid is the default build with its "
+                         "default settings, rendering from the pyramid levels kept at import [all five]")
     ap.add_argument("--thumbor-processes", type=int, default=os.cpu_count(),
                     help="thumbor --processes [number of CPUs]")
     ap.add_argument("--no-large", action="store_true", help="skip the 5120x2880 scenario")
@@ -459,9 +464,11 @@ def main():
     if args.no_build:
         rendition_bins = {"rendition": REPO / "target" / "release" / "rendition",
                           "rendition-turbojpeg": OUT / "rendition-turbojpeg"}
+        rendition_bins["rendition-pyramid"] = rendition_bins["rendition"]
         loadgen = REPO / "target" / "release" / "examples" / "loadgen"
     else:
         rendition_bins, loadgen = build_rust("rendition-turbojpeg" in servers)
+        rendition_bins["rendition-pyramid"] = rendition_bins["rendition"]
     if "sharp" in servers:
         versions["sharp"] = install_sharp()
     versions["thumbor"] = install_thumbor()  # the venv also draws the plot
@@ -473,16 +480,22 @@ def main():
     signal.signal(signal.SIGTERM, cleanup)
     signal.signal(signal.SIGINT, cleanup)
 
-    procs, url_of, bases, rendition_env = {}, {}, {}, {}
+    procs, url_of, bases, rendition_env, import_s, disk_mb = {}, {}, {}, {}, {}, {}
     try:
-        # Rendition, each build on a fresh catalog of its own with the selected
-        # files, default workers.
-        for variant in ("rendition", "rendition-turbojpeg"):
+        # Rendition, each variant on a fresh catalog of its own with the
+        # selected files, default workers.
+        for variant, pyramid in RENDITION_VARIANTS.items():
             if variant not in servers:
                 continue
             data = DATA if variant == "rendition" else OUT / f"data-{variant}"
             shutil.rmtree(data, ignore_errors=True)
-            run([rendition_bins[variant], "import", "--company", COMPANY, "--data", data, SELECTED])
+            started = time.monotonic()
+            run([rendition_bins[variant], "import", "--company", COMPANY, "--data", data,
+                 f"--pyramid={str(pyramid).lower()}", SELECTED])
+            import_s[variant] = round(time.monotonic() - started, 2)
+            disk_mb[variant] = round(sum(f.stat().st_size for f in (data / "blobs").rglob("*")
+                                         if f.is_file()) / 1e6, 1)
+            log(f"{variant}: imported in {import_s[variant]} s, {disk_mb[variant]} MB of blobs and levels")
             port = free_port()
             env = dict(os.environ)
             env.setdefault("RENDITION_CACHE_BYTES", "256MiB")
@@ -490,7 +503,8 @@ def main():
             env.setdefault("RUST_LOG", "warn")
             rendition_env.update({k: v for k, v in env.items() if k.startswith("RENDITION_") or k == "RUST_LOG"})
             procs[variant] = start(variant, [rendition_bins[variant], "serve", "--data", data,
-                                             "--listen", f"127.0.0.1:{port}", "--no-demo"],
+                                             "--listen", f"127.0.0.1:{port}", "--no-demo",
+                                             f"--pyramid={str(pyramid).lower()}"],
                                    env=env, logfile=OUT / f"{variant}.log")
             base = bases[variant] = f"http://127.0.0.1:{port}"
             wait_http(base + "/healthz", procs[variant])
@@ -579,7 +593,8 @@ def main():
               "settings": {"duration": args.duration, "hit_duration": args.hit_duration,
                            "warmup": args.warmup, "thumbor_processes": args.thumbor_processes,
                            "rounds": args.rounds, "rendition_env": rendition_env,
-                           "photos": names["photos"], "large": names["large"]},
+                           "photos": names["photos"], "large": names["large"],
+                           "import_s": import_s, "disk_mb": disk_mb},
               "rendition_cache_metrics": cache_lines}
     (OUT / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     md = markdown(report)
@@ -608,8 +623,11 @@ def markdown(rep):
                      "req/s and raises p99 for every server. The runs are interleaved across servers so that "
                      "such load falls on all of them alike.")
     lines.append("")
-    ver = [f"rendition {m['rendition']} (release build; rendition-turbojpeg: the same with "
-           "`--features turbojpeg`, JPEG decoding through libjpeg-turbo)"]
+    ver = [f"rendition {m['rendition']} (release build, `--pyramid=false`: every cold render decodes "
+           "its JPEG, shrink-on-load included; rendition-turbojpeg: the same with `--features turbojpeg`, "
+           "JPEG decoding through libjpeg-turbo; rendition-pyramid: the default build with its default "
+           "settings, which keep pyramid levels (1/2, 1/4, 1/8 scaled decodes) of each JPEG at import and "
+           "render reduced views from them, as Scene7 serves from its optimized pyramid TIFFs)"]
     if "sharp" in v:
         ver.append(f"sharp {v['sharp'].get('sharp')} with libvips {v['sharp'].get('vips')} "
                    f"(node {m['node']})")
@@ -637,6 +655,12 @@ def markdown(rep):
                      + "; the rest default (render threads: one per CPU). Settings given as RENDITION_* "
                      "in the benchmark's environment are passed on: RENDITION_SOURCE_CACHE_BYTES=0 turns "
                      "the decoded-source cache off, to check that it does not serve the cold runs.")
+    if s.get("import_s"):
+        lines.append("")
+        lines.append(f"Import of the {len(s['photos']) + len(s['large'])} selected files into each variant's fresh catalog: " + "; ".join(
+            f"{k} {t:g} s, {s['disk_mb'].get(k, 0):g} MB of originals and levels on disk"
+            for k, t in s["import_s"].items()) + ". The pyramid is made there, once per image, "
+            "not during the runs.")
     lines.append("")
     lines.append("Reply checked before the runs: " + "; ".join(
         f"{k}: {', '.join(o)}" for k, o in rep["outputs"].items()) + ".")
@@ -651,7 +675,7 @@ def markdown(rep):
                      + " / ".join(f"{x:.1f}" for x in r.get("rounds_rps", [r["rps"]])) + " |")
     by = {(r["server"], r["scenario"], r["concurrency"]): r for r in res}
     peers = [p for p in ("sharp", "thumbor") if any(r["server"] == p for r in res)]
-    mine = [v for v in ("rendition", "rendition-turbojpeg") if any(r["server"] == v for r in res)]
+    mine = [v for v in RENDITION_VARIANTS if any(r["server"] == v for r in res)]
     if mine and peers:
         lines.append("")
         lines.append("Rendition's ratio to each peer (req/s: above 1 is Rendition faster; "

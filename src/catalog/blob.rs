@@ -89,6 +89,26 @@ impl BlobStore {
         read(&path, address)
     }
 
+    /// The addresses of every stored blob, sorted.
+    pub fn addresses(&self) -> Result<Vec<String>, BlobError> {
+        let mut addresses = Vec::new();
+        for dir in fs::read_dir(&self.root)? {
+            let dir = dir?;
+            let name = dir.file_name().to_string_lossy().into_owned();
+            if name.len() != 2 || !dir.file_type()?.is_dir() {
+                continue;
+            }
+            for file in fs::read_dir(dir.path())? {
+                let file = file?.file_name().to_string_lossy().into_owned();
+                if self.path(&file).is_some() && file.starts_with(&name) {
+                    addresses.push(file);
+                }
+            }
+        }
+        addresses.sort();
+        Ok(addresses)
+    }
+
     /// The path of a file kept with a blob (a pyramid level), `{address}.{suffix}`.
     fn companion_path(&self, address: &str, suffix: &str) -> Option<PathBuf> {
         let valid = !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -195,6 +215,7 @@ mod tests {
         assert!(!store.has_companion(&a, "l4"));
         // Another blob's companions stay.
         assert_eq!(store.companion(&b, "l4").unwrap(), b"kept");
+        assert_eq!(store.addresses().unwrap(), vec![b.clone()]);
         assert!(matches!(
             store.get("../../etc/passwd"),
             Err(BlobError::NotFound(_))

@@ -82,6 +82,12 @@ pub fn encode_level(canvas: &Canvas, eighths: u8) -> Vec<u8> {
     bytes
 }
 
+/// Whether these bytes are a level that this build's decoder made (the
+/// header is enough to tell).
+pub fn made_by_this_build(bytes: &[u8]) -> bool {
+    bytes.len() >= HEADER_LEN && &bytes[..8] == MAGIC && bytes[8] == DECODER
+}
+
 /// The canvas in a level's bytes, if they are a level of this build's
 /// decoder at `eighths`/8 of a `source`-sized original; `None` for anything
 /// else (another decoder, another scale, a size that does not fit, a
@@ -179,9 +185,11 @@ mod tests {
         assert!(decode_level(&[bytes.as_slice(), &[0]].concat(), 2, (64, 48)).is_none());
         assert!(decode_level(&bytes[..10], 2, (64, 48)).is_none());
         // A level made by the other build's decoder.
+        assert!(made_by_this_build(bytes));
         let mut other = bytes.clone();
         other[8] = 3 - DECODER;
         assert!(decode_level(&other, 2, (64, 48)).is_none());
+        assert!(!made_by_this_build(&other));
         // A zero-sized level.
         let mut empty = bytes[..HEADER_LEN].to_vec();
         empty[12..20].fill(0);
