@@ -183,3 +183,33 @@ fn with_the_pyramid_off_no_levels_are_kept_until_asked_for() {
     assert!(pyramid::made_by_this_build(&level));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[tokio::test]
+async fn levels_obey_a_source_limit_lowered_after_upload() {
+    let data = std::env::temp_dir().join(format!("rendition-pyramid-limit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let app = App::open(&data, rendition::config::Limits::default()).unwrap();
+    app.seed_demo(&rendition::config::ServeConfig::default().fixtures_dir)
+        .unwrap();
+    drop(app);
+    // The 400x300 `photo` was stored with its levels; the limit is now lower.
+    let limits = rendition::config::Limits {
+        max_source_pixels: 400 * 300 - 1,
+        ..rendition::config::Limits::default()
+    };
+    let app = std::sync::Arc::new(App::open(&data, limits).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state =
+        rendition::http::AppState::with_settings(app, rendition::serve::Settings::default());
+    let routes = rendition::http::router(state);
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    // A crop keeps the composite under the limit, so only the source check
+    // stands between this request and the stored level.
+    let url = format!("http://{addr}/is/image/Demo/photo?crop=0,0,200,150&wid=50&cache=off");
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), 403);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("exceeds the limit"), "{text}");
+    let _ = std::fs::remove_dir_all(&data);
+}

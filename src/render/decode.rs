@@ -100,7 +100,11 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Canvas, RenderError> {
 
 /// Refuses a source of more than `limits.max_source_pixels`, from its
 /// header, before any pixel is allocated.
-fn check_source_pixels(width: u32, height: u32, limits: &Limits) -> Result<(), RenderError> {
+pub(crate) fn check_source_pixels(
+    width: u32,
+    height: u32,
+    limits: &Limits,
+) -> Result<(), RenderError> {
     if u64::from(width) * u64::from(height) > limits.max_source_pixels {
         return Err(RenderError::SourceTooLarge {
             width,

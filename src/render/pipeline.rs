@@ -396,7 +396,9 @@ fn shrink_on_load(
     else {
         return Ok(None);
     };
-    // The stored pyramid level if there is one: the same pixels, undecoded.
+    // The stored pyramid level if there is one: the same pixels, undecoded,
+    // under the same source-pixel limit as a decode.
+    decode::check_source_pixels(plan.source.0, plan.source.1, scene.limits)?;
     let reduced = match original.level(eighths, plan.source) {
         Some(level) => level,
         None => match decode::decode_jpeg_scaled(&original.bytes, scene.limits, eighths)? {
