@@ -235,9 +235,6 @@ impl App {
                 other => IngestError::NotAnImage(other.to_string()),
             })?;
         let blob = self.blobs.put(bytes)?;
-        if self.pyramid {
-            self.ensure_levels(&blob, bytes);
-        }
         let stored = self.catalog.put_image(&NewImage {
             company_id: company.id,
             folder_id: folder.id,
@@ -249,6 +246,12 @@ impl App {
             height,
             user,
         })?;
+        // Levels only once the catalog holds the image: a refused upload
+        // costs no decodes, and a delete of another asset with the same
+        // bytes cannot remove the blob while its levels are being made.
+        if self.pyramid {
+            self.ensure_levels(&blob, bytes);
+        }
         if let Some(old) = &stored.orphaned_blob {
             if let Err(e) = self.blobs.remove(old) {
                 tracing::warn!("could not remove replaced blob {old}: {e}");
@@ -258,8 +261,8 @@ impl App {
     }
 
     /// Makes and keeps the pyramid levels of a stored original, unless it
-    /// has them from this build's JPEG decoder; returns how many it made (none for originals that are not
-    /// JPEGs). Levels only save work: an original whose levels cannot be
+    /// has current ones from this build's JPEG decoder; returns how many it
+    /// made (none for originals that are not JPEGs). Levels only save work: an original whose levels cannot be
     /// made or kept is still stored, and renders decode it.
     pub fn ensure_levels(&self, blob: &str, bytes: &[u8]) -> usize {
         let kept = |eighths: u8| {

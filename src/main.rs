@@ -343,7 +343,15 @@ fn make_pyramid(config: &ServeConfig) -> Result<(), String> {
     let bar = indicatif::ProgressBar::new(addresses.len() as u64);
     let (mut originals, mut levels) = (0, 0);
     for address in &addresses {
-        let bytes = app.blobs.get(address).map_err(|e| e.to_string())?;
+        // A blob deleted meanwhile by a running server is skipped.
+        let bytes = match app.blobs.get(address) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                bar.println(format!("skipped {address}: {e}"));
+                bar.inc(1);
+                continue;
+            }
+        };
         let made = app.ensure_levels(address, &bytes);
         originals += usize::from(made > 0);
         levels += made;

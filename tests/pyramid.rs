@@ -181,6 +181,13 @@ fn with_the_pyramid_off_no_levels_are_kept_until_asked_for() {
     assert_eq!(app.ensure_levels(&blob, &jpeg), EIGHTHS.len());
     let level = app.blobs.companion(&blob, &suffix(2)).unwrap();
     assert!(pyramid::made_by_this_build(&level));
+    // Renders read kept levels only while the pyramid is on.
+    let resolved = app.resolve("Shop", "photo").unwrap();
+    let original = app.load(&resolved).unwrap().unwrap();
+    assert!(original.level(2, (400, 300)).is_none());
+    app.pyramid = true;
+    let original = app.load(&resolved).unwrap().unwrap();
+    assert_eq!(original.level(2, (400, 300)).unwrap().size(), (100, 75));
     let _ = std::fs::remove_dir_all(&data);
 }
 

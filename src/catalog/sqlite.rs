@@ -527,8 +527,9 @@ impl Catalog for SqliteCatalog {
             args.push(owner.into());
         }
         let conn = self.lock();
-        let total: i64 = query_one(
-            &conn,
+        // Not cached: its shape changes with the query, and it would push
+        // the per-request lookups out of the statement cache.
+        let total: i64 = conn.query_row(
             &format!(
                 "SELECT COUNT(*) FROM assets a JOIN folders f ON f.id = a.folder_id WHERE {filter}"
             ),

@@ -23,6 +23,9 @@ use crate::config::Limits;
 /// The scales kept, in eighths of the original's size.
 pub const EIGHTHS: [u8; 3] = [4, 2, 1];
 
+/// The level format and the decode behind it. Bump the digit whenever
+/// `decode_jpeg_scaled` or a JPEG decoder dependency changes its output:
+/// levels of another version are absent, and `rendition pyramid` remakes them.
 const MAGIC: &[u8; 8] = b"RNDPYR1\0";
 const HEADER_LEN: usize = 20;
 
@@ -90,7 +93,7 @@ pub fn made_by_this_build(bytes: &[u8]) -> bool {
 
 /// The canvas in a level's bytes, if they are a level of this build's
 /// decoder at `eighths`/8 of a `source`-sized original; `None` for anything
-/// else (another decoder, another scale, a size that does not fit, a
+/// else (another decoder or format version, another scale, another size, a
 /// truncated file).
 pub fn decode_level(bytes: &[u8], eighths: u8, source: (u32, u32)) -> Option<Canvas> {
     let header = bytes.get(..HEADER_LEN)?;
@@ -100,13 +103,9 @@ pub fn decode_level(bytes: &[u8], eighths: u8, source: (u32, u32)) -> Option<Can
     let channels = usize::from(header[10]);
     let width = u32::from_le_bytes(header[12..16].try_into().ok()?);
     let height = u32::from_le_bytes(header[16..20].try_into().ok()?);
-    // DCT scaling rounds up: a level is never larger than this.
-    let most = |len: u32| (u64::from(len) * u64::from(eighths)).div_ceil(8).max(1);
-    if width == 0
-        || height == 0
-        || u64::from(width) > most(source.0)
-        || u64::from(height) > most(source.1)
-    {
+    // DCT scaling rounds up; both decoders give exactly this size.
+    let scaled = |len: u32| (u64::from(len) * u64::from(eighths)).div_ceil(8).max(1);
+    if u64::from(width) != scaled(source.0) || u64::from(height) != scaled(source.1) {
         return None;
     }
     let pixels = &bytes[HEADER_LEN..];
@@ -156,6 +155,12 @@ mod tests {
                 .unwrap()
                 .unwrap();
             assert_eq!(level.size(), decoded.size(), "eighths {eighths}");
+            let scaled = |len: u32| (len * u32::from(*eighths)).div_ceil(8);
+            assert_eq!(
+                level.size(),
+                (scaled(203), scaled(117)),
+                "eighths {eighths}"
+            );
             assert!(level.data() == decoded.data(), "eighths {eighths}");
         }
     }
@@ -178,9 +183,10 @@ mod tests {
         let (eighths, bytes) = &levels[1];
         assert_eq!(*eighths, 2);
         assert!(decode_level(bytes, 2, (64, 48)).is_some());
-        // Another scale, a smaller original, a truncated or extended file.
+        // Another scale, another original size, a truncated or extended file.
         assert!(decode_level(bytes, 4, (64, 48)).is_none());
         assert!(decode_level(bytes, 2, (32, 24)).is_none());
+        assert!(decode_level(bytes, 2, (72, 48)).is_none());
         assert!(decode_level(&bytes[..bytes.len() - 1], 2, (64, 48)).is_none());
         assert!(decode_level(&[bytes.as_slice(), &[0]].concat(), 2, (64, 48)).is_none());
         assert!(decode_level(&bytes[..10], 2, (64, 48)).is_none());
