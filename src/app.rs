@@ -97,6 +97,9 @@ pub struct App {
     /// Make pyramid levels of uploaded JPEGs and render from them (setting
     /// `pyramid`, on by default).
     pub pyramid: bool,
+    /// Held while levels are made: one original at a time, so parallel
+    /// uploads cannot multiply the decode work and memory.
+    levels_gate: std::sync::Mutex<()>,
 }
 
 /// Pyramid levels kept beside their blobs, as `{address}.l{eighths}`.
@@ -162,6 +165,7 @@ impl App {
             blobs,
             ips,
             pyramid: true,
+            levels_gate: std::sync::Mutex::new(()),
         })
     }
 
@@ -265,6 +269,7 @@ impl App {
     /// made (none for originals that are not JPEGs). Levels only save work: an original whose levels cannot be
     /// made or kept is still stored, and renders decode it.
     pub fn ensure_levels(&self, blob: &str, bytes: &[u8]) -> usize {
+        let _one_at_a_time = self.levels_gate.lock().unwrap_or_else(|p| p.into_inner());
         let kept = |eighths: u8| {
             self.blobs
                 .companion(blob, &level_suffix(eighths))
