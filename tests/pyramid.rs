@@ -205,12 +205,7 @@ async fn levels_obey_a_source_limit_lowered_after_upload() {
         ..rendition::config::Limits::default()
     };
     let app = std::sync::Arc::new(App::open(&data, limits).unwrap());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state =
-        rendition::http::AppState::with_settings(app, rendition::serve::Settings::default());
-    let routes = rendition::http::router(state);
-    tokio::spawn(async move { axum::serve(listener, routes).await });
+    let (addr, _) = support::serve(app, rendition::serve::Settings::default()).await;
     // A crop keeps the composite under the limit, so only the source check
     // stands between this request and the stored level.
     let url = format!("http://{addr}/is/image/Demo/photo?crop=0,0,200,150&wid=50&cache=off");

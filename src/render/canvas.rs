@@ -87,6 +87,13 @@ impl Canvas {
     }
 }
 
+/// RGB8 → opaque RGBA8.
+pub fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
+    rgb.chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

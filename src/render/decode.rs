@@ -157,6 +157,8 @@ pub fn decode_jpeg_scaled(
 mod pure {
     use std::io::Cursor;
 
+    use crate::render::canvas::rgb_to_rgba;
+
     /// Decodes at `eighths`/8 into RGBA8; `None` for pixel formats other
     /// than RGB and grey and for anything `jpeg-decoder` refuses, so `image`
     /// decodes those and reports its own error.
@@ -171,20 +173,11 @@ mod pure {
             .ok()?;
         let pixels = decoder.decode().ok()?;
         let info = decoder.info()?;
-        let mut rgba = Vec::with_capacity(usize::from(w) * usize::from(h) * 4);
-        match info.pixel_format {
-            jpeg_decoder::PixelFormat::RGB24 => {
-                for p in pixels.chunks_exact(3) {
-                    rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
-                }
-            }
-            jpeg_decoder::PixelFormat::L8 => {
-                for &l in &pixels {
-                    rgba.extend_from_slice(&[l, l, l, 255]);
-                }
-            }
+        let rgba = match info.pixel_format {
+            jpeg_decoder::PixelFormat::RGB24 => rgb_to_rgba(&pixels),
+            jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l, 255]).collect(),
             _ => return None,
-        }
+        };
         Some((u32::from(w), u32::from(h), rgba))
     }
 }

@@ -44,7 +44,7 @@ use tiff::encoder::compression::DeflateLevel;
 use tiff::encoder::{Compression as TiffCompression, Rational, TiffEncoder};
 use tiff::tags::{CompressionMethod, ExtraSamples, PhotometricInterpretation, Predictor, Tag};
 
-use super::canvas::Canvas;
+use super::canvas::{Canvas, rgb_to_rgba};
 use super::quantize::{self, AlphaMode, QuantizeError};
 use crate::protocol::ast::{Compression, Format, FormatKind, PixelType, Pscan, Quality, Quantize};
 
@@ -307,13 +307,6 @@ fn rgba_grayed(rgba: &[u8]) -> Vec<u8> {
             let l = luma(p[0], p[1], p[2]);
             [l, l, l, p[3]]
         })
-        .collect()
-}
-
-/// RGB8 → opaque RGBA8.
-fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
-    rgb.chunks_exact(3)
-        .flat_map(|p| [p[0], p[1], p[2], 255])
         .collect()
 }
 

@@ -16,6 +16,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::canvas::rgb_to_rgba;
 use super::decode::decode_jpeg_scaled;
 use super::{Canvas, RenderError};
 use crate::config::Limits;
@@ -116,11 +117,7 @@ pub fn decode_level(bytes: &[u8], eighths: u8, source: (u32, u32)) -> Option<Can
     let rgba = if channels == 4 {
         pixels.to_vec()
     } else {
-        let mut rgba = Vec::with_capacity(count * 4);
-        for p in pixels.chunks_exact(3) {
-            rgba.extend_from_slice(&[p[0], p[1], p[2], 255]);
-        }
-        rgba
+        rgb_to_rgba(pixels)
     };
     Canvas::from_rgba(width, height, rgba)
 }

@@ -60,15 +60,21 @@ pub async fn start_full(limits: Limits, settings: rendition::serve::Settings) ->
     app.seed_demo(&ServeConfig::default().fixtures_dir)
         .expect("seed demo");
     let app = Arc::new(app);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::with_settings(Arc::clone(&app), settings);
-    let routes = router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, routes).await });
+    let (addr, state) = serve(Arc::clone(&app), settings).await;
     Server {
         addr,
         app,
         state,
         data,
     }
+}
+
+/// Serves an opened data directory on `127.0.0.1:0`.
+pub async fn serve(app: Arc<App>, settings: rendition::serve::Settings) -> (SocketAddr, AppState) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::with_settings(app, settings);
+    let routes = router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    (addr, state)
 }
