@@ -97,6 +97,8 @@ pub struct App {
     /// Make pyramid levels of uploaded JPEGs and render from them (setting
     /// `pyramid`, on by default).
     pub pyramid: bool,
+    /// Where renders read the levels from: the blob store.
+    levels: pyramid::Levels,
     /// Held while levels are made: one original at a time, so parallel
     /// uploads cannot multiply the decode work and memory.
     levels_gate: std::sync::Mutex<()>,
@@ -159,12 +161,14 @@ impl App {
             Arc::new(SqliteCatalog::open(&data_dir.join("catalog.sqlite"))?);
         let blobs = Arc::new(BlobStore::open(&data_dir.join("blobs"))?);
         let ips = Ips::new(Arc::clone(&catalog), Arc::clone(&blobs));
+        let levels: pyramid::Levels = Arc::new(BlobLevels(Arc::clone(&blobs)));
         Ok(App {
             limits,
             catalog,
             blobs,
             ips,
             pyramid: true,
+            levels,
             levels_gate: std::sync::Mutex::new(()),
         })
     }
@@ -266,8 +270,9 @@ impl App {
 
     /// Makes and keeps the pyramid levels of a stored original, unless it
     /// has current ones from this build's JPEG decoder; returns how many it
-    /// made (none for originals that are not JPEGs). Levels only save work: an original whose levels cannot be
-    /// made or kept is still stored, and renders decode it.
+    /// made (none for originals that are not JPEGs). Levels only save work:
+    /// an original whose levels cannot be made or kept is still stored, and
+    /// renders decode it.
     pub fn ensure_levels(&self, blob: &str, bytes: &[u8]) -> usize {
         let _one_at_a_time = self.levels_gate.lock().unwrap_or_else(|p| p.into_inner());
         let kept = |eighths: u8| {
@@ -393,7 +398,7 @@ impl App {
             Ok(bytes) => {
                 let original = Original::new(Arc::new(bytes), Some(blob));
                 Ok(Some(if self.pyramid {
-                    original.with_levels(Arc::new(BlobLevels(Arc::clone(&self.blobs))))
+                    original.with_levels(Arc::clone(&self.levels))
                 } else {
                     original
                 }))

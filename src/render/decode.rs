@@ -361,7 +361,7 @@ impl DecodedCache {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::render) mod tests {
     use super::*;
 
     fn jpeg_with_orientation(orientation: u8) -> Vec<u8> {
@@ -421,7 +421,8 @@ mod tests {
             Err(RenderError::SourceTooLarge { .. })
         ));
     }
-    fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
+    /// A JPEG of a busy pattern, for the decode and pyramid tests.
+    pub(in crate::render) fn noisy_jpeg(width: u32, height: u32) -> Vec<u8> {
         let img = image::RgbImage::from_fn(width, height, |x, y| {
             image::Rgb([(x * 7 + y) as u8, (x ^ y) as u8, (y * 3) as u8])
         });

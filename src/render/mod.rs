@@ -34,13 +34,7 @@ pub fn validate_source(
     if width == 0 || height == 0 {
         return Err(RenderError::InvalidSize { width, height });
     }
-    if u64::from(width) * u64::from(height) > limits.max_source_pixels {
-        return Err(RenderError::SourceTooLarge {
-            width,
-            height,
-            max_pixels: limits.max_source_pixels,
-        });
-    }
+    decode::check_source_pixels(width, height, limits)?;
     if bytes.starts_with(&[0xFF, 0xD8]) && !jpeg_has_end(bytes) {
         return Err(RenderError::Unsupported(
             "truncated JPEG: no end-of-image marker after the image data".to_owned(),

@@ -125,25 +125,11 @@ pub fn decode_level(bytes: &[u8], eighths: u8, source: (u32, u32)) -> Option<Can
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn photo_like_jpeg(width: u32, height: u32) -> Vec<u8> {
-        let img = image::RgbImage::from_fn(width, height, |x, y| {
-            image::Rgb([
-                (x * 5 + y) as u8,
-                (x ^ (y * 3)) as u8,
-                (y * 2 + x / 3) as u8,
-            ])
-        });
-        let mut jpeg = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
-            .encode_image(&img)
-            .unwrap();
-        jpeg
-    }
+    use crate::render::decode::tests::noisy_jpeg;
 
     #[test]
     fn a_level_is_the_scaled_decode_without_loss() {
-        let jpeg = photo_like_jpeg(203, 117);
+        let jpeg = noisy_jpeg(203, 117);
         let levels = make_levels(&jpeg, &Limits::default()).unwrap();
         assert_eq!(levels.iter().map(|(e, _)| *e).collect::<Vec<_>>(), EIGHTHS);
         for (eighths, bytes) in &levels {
@@ -175,7 +161,7 @@ mod tests {
 
     #[test]
     fn anything_but_a_matching_level_is_absent() {
-        let jpeg = photo_like_jpeg(64, 48);
+        let jpeg = noisy_jpeg(64, 48);
         let levels = make_levels(&jpeg, &Limits::default()).unwrap();
         let (eighths, bytes) = &levels[1];
         assert_eq!(*eighths, 2);
@@ -211,7 +197,7 @@ mod tests {
             ..Limits::default()
         };
         assert!(matches!(
-            make_levels(&photo_like_jpeg(16, 16), &limits),
+            make_levels(&noisy_jpeg(16, 16), &limits),
             Err(RenderError::SourceTooLarge { .. })
         ));
     }
